@@ -91,6 +91,246 @@ enum evl_err {
 EVL_API const char *evl_strerror(int err);
 EVL_API const char *evl_errname(int err);
 
+/* ---- connection --------------------------------------------------------- */
+
+typedef struct evl_client   evl_client;
+typedef struct evl_producer evl_producer;
+typedef struct evl_reader   evl_reader;
+
+typedef struct evl_client_opts {
+	/* Broker URL: tcp://, ipc://, ws://, tls+tcp://.  NULL: the
+	 * EVLOG_BROKER environment variable, else tcp://127.0.0.1:7470. */
+	const char *url;
+	uint32_t    timeout_ms;         /* each request; default 10000 */
+	uint32_t    connect_timeout_ms; /* first connection; default 5000 */
+	/* tls+tcp:// only; NULL = unset.  ca verifies the broker. */
+	const char *tls_ca_file;
+	const char *tls_cert_file;
+	const char *tls_key_file;
+	const char *tls_server_name;
+} evl_client_opts;
+
+/* evl_client_opts_init fills in the defaults. */
+EVL_API void evl_client_opts_init(evl_client_opts *o);
+
+/*
+ * evl_client_open connects to a broker and checks it answers (a PING),
+ * within connect_timeout_ms: EVL_ECONNREFUSED or EVL_ETIMEDOUT otherwise.
+ * The connection re-dials by itself after a drop.  A client is safe to use
+ * from several threads.  Caller frees with evl_client_close.
+ */
+EVL_API int evl_client_open(evl_client **out, const evl_client_opts *o);
+
+/* evl_client_close closes producers and readers left open on c, then the
+ * connection.  NULL does nothing. */
+EVL_API void evl_client_close(evl_client *c);
+
+/*
+ * evl_client_errmsg returns the detail of the most recent failed call on
+ * c (the broker's message when it sent one), or "" -- borrowed, valid
+ * until the next call on c.  With several threads calling, it may belong
+ * to another thread's call.
+ */
+EVL_API const char *evl_client_errmsg(evl_client *c);
+
+/* ---- records ------------------------------------------------------------- */
+
+typedef struct evl_header {
+	const char *name;
+	size_t      name_len;
+	const void *value;
+	size_t      value_len;
+} evl_header;
+
+/* A record read back.  Every pointer borrows from the reader (valid until
+ * its next call); key is NULL when the record has no key. */
+typedef struct evl_record {
+	const char       *topic;
+	uint32_t          partition;
+	uint64_t          offset;
+	int64_t           timestamp;          /* broker append time, ms */
+	int64_t           producer_timestamp; /* 0 = none given */
+	const void       *key;
+	size_t            key_len;
+	const void       *value;
+	size_t            value_len;
+	const evl_header *headers;
+	size_t            header_count;
+} evl_record;
+
+/* ---- topics -------------------------------------------------------------- */
+
+typedef struct evl_topic_config {
+	uint32_t partitions;      /* default 1 */
+	int64_t  retention_ms;    /* -1 = forever (default) */
+	int64_t  retention_bytes; /* per partition; -1 = unlimited (default) */
+	int      key_index;       /* per-key streams; default 0 */
+} evl_topic_config;
+
+EVL_API void evl_topic_config_init(evl_topic_config *c);
+
+/* Field bits for evl_topic_alter: which settings to change. */
+#define EVL_ALTER_PARTITIONS      0x1u /* grow only; remaps keys */
+#define EVL_ALTER_RETENTION_MS    0x2u
+#define EVL_ALTER_RETENTION_BYTES 0x4u
+
+typedef struct evl_partition_info {
+	uint32_t partition;
+	uint64_t first_offset; /* first offset still stored */
+	uint64_t next_offset;  /* the head: offset the next record gets */
+	uint64_t records;
+	uint64_t bytes;
+} evl_partition_info;
+
+typedef struct evl_topic_info {
+	char               *name;
+	evl_topic_config    config;
+	size_t              partition_count; /* entries in partitions */
+	evl_partition_info *partitions;      /* NULL from evl_topic_list */
+} evl_topic_info;
+
+/* Errors: EVL_ETOPICEXISTS, EVL_EBADNAME, EVL_EINVAL. */
+EVL_API int evl_topic_create(
+    evl_client *c, const char *name, const evl_topic_config *cfg);
+/* Changes the settings named in fields (EVL_ALTER_*). */
+EVL_API int evl_topic_alter(evl_client *c, const char *name,
+    const evl_topic_config *cfg, unsigned fields);
+EVL_API int evl_topic_delete(evl_client *c, const char *name);
+/* All topics, sorted by name.  Caller frees with evl_topic_info_free. */
+EVL_API int evl_topic_list(evl_client *c, evl_topic_info **out, size_t *n);
+/* One topic with its partitions.  Caller frees with
+ * evl_topic_info_free(*out, 1). */
+EVL_API int evl_topic_describe(
+    evl_client *c, const char *name, evl_topic_info **out);
+EVL_API void evl_topic_info_free(evl_topic_info *t, size_t n);
+
+/* Special timestamps for evl_offset_for_time. */
+#define EVL_TIME_LATEST   (-1) /* the head */
+#define EVL_TIME_EARLIEST (-2) /* the first offset still stored */
+
+/* The first offset of a partition whose broker append time is >= ts_ms
+ * (the head when there is none), or per EVL_TIME_*. */
+EVL_API int evl_offset_for_time(evl_client *c, const char *topic,
+    uint32_t partition, int64_t ts_ms, uint64_t *offset);
+
+/* ---- producing ----------------------------------------------------------- */
+
+#define EVL_ACKS_NONE    0 /* sent; nothing promised */
+#define EVL_ACKS_WRITTEN 1 /* in the log: survives a killed broker */
+#define EVL_ACKS_FSYNC   2 /* synced: survives a power cut */
+
+/* Partition choice: explicit, or EVL_PARTITION_ANY for a stable hash of
+ * the key (keyed records) or round-robin (keyless). */
+#define EVL_PARTITION_ANY UINT32_MAX
+
+typedef struct evl_message {
+	const char       *topic;
+	uint32_t          partition; /* or EVL_PARTITION_ANY */
+	const void       *key;       /* NULL = no key */
+	size_t            key_len;
+	const void       *value;
+	size_t            value_len;
+	const evl_header *headers;
+	size_t            header_count;
+	int64_t           timestamp; /* producer time, ms; 0 = none */
+	void             *opaque;    /* handed back in the delivery report */
+} evl_message;
+
+/* The outcome of one record, given to on_delivery. */
+typedef struct evl_delivery {
+	int         err;
+	const char *topic;
+	uint32_t    partition;
+	uint64_t    offset; /* UINT64_MAX with EVL_ACKS_NONE or on error */
+	void       *opaque;
+} evl_delivery;
+
+typedef struct evl_producer_opts {
+	int      acks;          /* EVL_ACKS_*; default EVL_ACKS_WRITTEN */
+	uint32_t linger_ms;     /* wait this long to fill a batch; default 5 */
+	size_t   batch_bytes;   /* most bytes in one batch; default 1 MiB */
+	size_t   buffer_bytes;  /* queued, unacknowledged; default 64 MiB */
+	uint32_t delivery_timeout_ms; /* give up on a record; default 30000 */
+	/* Called once per record, on a client thread; must not block long
+	 * or call the producer's flush/close. */
+	void (*on_delivery)(void *arg, const evl_delivery *d);
+	void *on_delivery_arg;
+} evl_producer_opts;
+
+EVL_API void evl_producer_opts_init(evl_producer_opts *o);
+
+/* A batching producer on c.  Caller frees with evl_producer_close. */
+EVL_API int evl_producer_open(
+    evl_producer **out, evl_client *c, const evl_producer_opts *o);
+
+/*
+ * evl_produce queues one record (its bytes are copied: the message is
+ * borrowed only during the call).  Records for one partition are sent in
+ * order, one batch in flight per partition.  Blocks while buffer_bytes
+ * are queued, up to the client timeout (EVL_ETIMEDOUT).  Errors here:
+ * EVL_ENOTOPIC (unknown topic), EVL_ETOOBIG, EVL_ECLOSED; later errors
+ * arrive through on_delivery.
+ */
+EVL_API int evl_produce(evl_producer *p, const evl_message *m);
+
+/* Sends what is queued and waits until every record is delivered or has
+ * failed.  Returns the first delivery error since the last flush, or
+ * EVL_ETIMEDOUT. */
+EVL_API int evl_producer_flush(evl_producer *p, uint32_t timeout_ms);
+
+/* Flushes (up to the client timeout) and frees p.  NULL does nothing. */
+EVL_API void evl_producer_close(evl_producer *p);
+
+/* One record, synchronously: its offset in *offset (may be NULL). */
+EVL_API int evl_produce_sync(
+    evl_client *c, const evl_message *m, int acks, uint64_t *offset);
+
+/* ---- reading ------------------------------------------------------------- */
+
+/* Start positions for evl_reader_seek. */
+#define EVL_OFFSET_BEGINNING (UINT64_MAX - 1)
+#define EVL_OFFSET_END       UINT64_MAX
+
+typedef struct evl_reader_opts {
+	uint32_t max_wait_ms; /* long poll per fetch; default 500 */
+	size_t   max_bytes;   /* per fetch; default 4 MiB */
+} evl_reader_opts;
+
+EVL_API void evl_reader_opts_init(evl_reader_opts *o);
+
+/* A reader of one topic; it reads no partition until one is seeked.
+ * EVL_ENOTOPIC.  Caller frees with evl_reader_close. */
+EVL_API int evl_reader_open(evl_reader **out, evl_client *c,
+    const char *topic, const evl_reader_opts *o);
+
+/* Number of partitions of the reader's topic (as of open). */
+EVL_API uint32_t evl_reader_partitions(evl_reader *r);
+
+/* Reads partition from offset (or EVL_OFFSET_BEGINNING/END) on. */
+EVL_API int evl_reader_seek(evl_reader *r, uint32_t partition, uint64_t offset);
+/* Reads partition from the first record appended at or after ts_ms. */
+EVL_API int evl_reader_seek_time(
+    evl_reader *r, uint32_t partition, int64_t ts_ms);
+/* Stops reading a partition. */
+EVL_API int evl_reader_unassign(evl_reader *r, uint32_t partition);
+
+/* The offset the reader will return next for partition. */
+EVL_API int evl_reader_position(
+    evl_reader *r, uint32_t partition, uint64_t *offset);
+
+/*
+ * evl_reader_next returns the next record of any assigned partition, in
+ * offset order within each partition.  When none is buffered it fetches,
+ * long-polling up to timeout_ms: EVL_ETIMEDOUT when nothing arrived (0
+ * returns at once).  *rec borrows from r until the next call on r.
+ * Records a retention cut removed give EVL_EOFFSET for that partition:
+ * seek it again.
+ */
+EVL_API int evl_reader_next(
+    evl_reader *r, const evl_record **rec, uint32_t timeout_ms);
+
+EVL_API void evl_reader_close(evl_reader *r);
+
 #ifdef __cplusplus
 }
 #endif
