@@ -104,14 +104,16 @@ record_decode(evlp_rd *r, const evlp_batch_hdr *h, uint32_t index,
 	rec->header_count = (uint32_t) hc;
 	rec->headers      = evlp_rd_view(r, evlp_rd_left(r));
 
-	/* The headers must be well-formed and fill the record exactly. */
+	/* The headers must be well-formed, header_count of them, and fill
+	 * the record exactly: a count larger than the headers present
+	 * would let a consumer trust a count the bytes do not hold. */
 	evlp_rd     hr;
 	evlp_header hdr;
+	uint64_t    seen = 0;
 	evlp_rd_init(&hr, rec->headers.p, rec->headers.len);
-	for (uint64_t i = 0; i < hc; i++)
-		if (!evlp_header_next(&hr, &hdr))
-			break;
-	if (hr.err || evlp_rd_left(&hr) != 0)
+	while (seen < hc && evlp_header_next(&hr, &hdr))
+		seen++;
+	if (hr.err || seen != hc || evlp_rd_left(&hr) != 0)
 		evlp_rd_fail(r, EVL_EPROTO);
 }
 

@@ -51,9 +51,12 @@ typedef struct evlp_wr {
 static inline void
 evlp_rd_init(evlp_rd *r, const void *buf, size_t len)
 {
-	r->p   = buf;
-	r->end = r->p + len;
-	r->err = r->p == NULL && len != 0 ? EVL_EPROTO : 0;
+	/* NULL + 0 is undefined in C, and a failed view is {NULL, 0}: give
+	 * such a cursor a real (empty) place to point instead. */
+	static const uint8_t nothing[1];
+	r->p   = buf ? buf : nothing;
+	r->end = buf ? r->p + len : r->p;
+	r->err = buf == NULL && len != 0 ? EVL_EPROTO : 0;
 }
 
 static inline size_t
@@ -210,7 +213,8 @@ evlp_wr_take(evlp_wr *w, size_t n)
 			w->err = EVL_ETOOBIG;
 		return NULL;
 	}
-	return w->buf + at;
+	/* Only n == 0 gets here with no buffer; NULL + 0 is undefined. */
+	return w->buf ? w->buf + at : NULL;
 }
 
 static inline void

@@ -6,7 +6,10 @@
  *    struct of views into it; the views live as long as the message.  It
  *    validates the *whole* body, repeated entries included, and the body
  *    must be consumed exactly: trailing bytes are EVL_EPROTO.  So any byte
- *    string gives a value or an error code, never a crash.
+ *    string gives a value or an error code, never a crash.  A count is
+ *    checked against the bytes left before any entry is read.  Enumerated
+ *    fields out of range (acks, expected_version, the LIST_OFFSETS
+ *    timestamp, assignor, subscription kind) are EVL_EINVAL.
  *  - Repeated entries are walked with a _next function after decoding.
  *    Because decode already validated them, _next cannot fail: it returns
  *    false only at the end.
@@ -58,11 +61,19 @@ typedef struct evlp_error_body {
 void evlp_error_body_encode(evlp_wr *w, const evlp_error_body *m);
 int  evlp_error_body_decode(evlp_view body, evlp_error_body *m);
 
+/* Checks a body that must be empty (PING and LIST_GROUPS requests, the
+ * empty responses): EVL_EPROTO for any byte. */
+int evlp_empty_decode(evlp_view body);
+
 /*
  * Topic settings travel as a list of (u16 id, i64 value) pairs so either
  * side can add settings without a version bump.  A decoder keeps the ones
  * it knows (bit 1 << id set in present) and counts the others in unknown;
- * the broker refuses a create/alter that carries unknown settings.
+ * the broker refuses a create/alter that carries unknown settings.  Ids
+ * are written strictly increasing, so the encoding is canonical and no id
+ * appears twice; the decoder refuses any other order (EVL_EPROTO).  The
+ * encoder writes the known settings present; unknown ones have no value
+ * to write.
  */
 enum evlp_setting {
 	EVLP_SET_RETENTION_MS    = 1, /* -1 = forever */

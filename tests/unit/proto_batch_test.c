@@ -249,3 +249,30 @@ Test(alloc, fault_injection_countdown)
 	cr_assert_not_null(d);
 	evlp_free(d);
 }
+
+Test(batch, header_count_must_match_headers)
+{
+	/* Found by fuzz_batch: a header_count above the headers present
+	 * was accepted when the headers filled the record. */
+	uint8_t            buf[128];
+	evlp_batch_builder b;
+	evlp_header        h = { { (const uint8_t *) "a", 1 },
+		       { (const uint8_t *) "b", 1 } };
+	evlp_record_in     r = { .value = "v", .value_len = 1, .headers = &h,
+		    .header_count = 1 };
+	size_t             n;
+	evlp_batch_hdr     hdr;
+	evlp_batch_build_init(&b, buf, sizeof(buf));
+	evl_assert_ok(evlp_batch_build_add(&b, &r));
+	evl_assert_ok(evlp_batch_build_finish(&b, &n));
+	/* length, attributes, ts delta, offset delta, key -1, value 1 'v',
+	 * then the header count */
+	size_t at = EVLP_BATCH_HEADER_SIZE + 7;
+	cr_assert_eq(buf[at], 1);
+	buf[at] = 2;
+	reseal(buf, n);
+	evl_assert_err(evlp_batch_check(buf, n, &hdr), EVL_EPROTO);
+	buf[at] = 1;
+	reseal(buf, n);
+	evl_assert_ok(evlp_batch_check(buf, n, &hdr));
+}

@@ -118,6 +118,16 @@ EVL_API void evl_client_opts_init(evl_client_opts *o);
  * within connect_timeout_ms: EVL_ECONNREFUSED or EVL_ETIMEDOUT otherwise.
  * The connection re-dials by itself after a drop.  A client is safe to use
  * from several threads.  Caller frees with evl_client_close.
+ *
+ * Every request is bounded by timeout_ms (a fetch adds its long-poll
+ * wait): a broker that is down gives EVL_ECONNREFUSED (no connection
+ * came up in time) or EVL_ETIMEDOUT (connected, no answer), never a
+ * hang.  A request cut by a dropped connection fails with the retryable
+ * EVL_ECONNRESET; the library itself re-sends the idempotent ones
+ * (fetches, metadata and admin reads, offsets) while time is left.
+ * Topic create/alter/delete and evl_produce_sync are not re-sent: the
+ * caller sees EVL_ECONNRESET and decides.  With tls+tcp:// and no
+ * tls_ca_file the connection is encrypted but the broker not verified.
  */
 EVL_API int evl_client_open(evl_client **out, const evl_client_opts *o);
 
@@ -268,20 +278,32 @@ EVL_API int evl_producer_open(
  * borrowed only during the call).  Records for one partition are sent in
  * order, one batch in flight per partition.  Blocks while buffer_bytes
  * are queued, up to the client timeout (EVL_ETIMEDOUT).  Errors here:
- * EVL_ENOTOPIC (unknown topic), EVL_ETOOBIG, EVL_ECLOSED; later errors
- * arrive through on_delivery.
+ * EVL_ENOTOPIC (unknown topic), EVL_ENOPART (explicit partition out of
+ * range), EVL_ETOOBIG (record larger than batch_bytes), EVL_ECLOSED;
+ * later errors arrive through on_delivery.  A topic's partition count is
+ * fetched on its first record and cached in the client.
+ *
+ * Duplicates: a batch whose request fails with a retryable error (lost
+ * connection, timeout, busy, throttled, shutting down) is re-sent until
+ * delivery_timeout_ms, in order.  If the broker had appended it before
+ * the answer was lost, the records are appended twice: until the
+ * idempotent producer exists, delivery is at-least-once (never lost once
+ * acknowledged, never reordered, possibly duplicated after a reconnect).
  */
 EVL_API int evl_produce(evl_producer *p, const evl_message *m);
 
 /* Sends what is queued and waits until every record is delivered or has
- * failed.  Returns the first delivery error since the last flush, or
- * EVL_ETIMEDOUT. */
+ * failed.  Returns the first delivery error since the last flush (which
+ * it then clears), or EVL_ETIMEDOUT. */
 EVL_API int evl_producer_flush(evl_producer *p, uint32_t timeout_ms);
 
-/* Flushes (up to the client timeout) and frees p.  NULL does nothing. */
+/* Flushes (up to the client timeout) and frees p; records still queued
+ * after that are reported to on_delivery with EVL_ECLOSED.  NULL does
+ * nothing. */
 EVL_API void evl_producer_close(evl_producer *p);
 
-/* One record, synchronously: its offset in *offset (may be NULL). */
+/* One record, synchronously: its offset in *offset (may be NULL; with
+ * EVL_ACKS_NONE it is UINT64_MAX).  Not re-sent after EVL_ECONNRESET. */
 EVL_API int evl_produce_sync(
     evl_client *c, const evl_message *m, int acks, uint64_t *offset);
 
@@ -324,11 +346,15 @@ EVL_API int evl_reader_position(
  * long-polling up to timeout_ms: EVL_ETIMEDOUT when nothing arrived (0
  * returns at once).  *rec borrows from r until the next call on r.
  * Records a retention cut removed give EVL_EOFFSET for that partition:
- * seek it again.
+ * seek it again.  A lost connection is retried until timeout_ms, then
+ * reported (EVL_ECONNREFUSED, EVL_ETIMEDOUT, EVL_ECONNRESET).  A batch
+ * that fails its checksum or does not decode gives EVL_ECORRUPT (seek
+ * past it to go on).
  */
 EVL_API int evl_reader_next(
     evl_reader *r, const evl_record **rec, uint32_t timeout_ms);
 
+/* Frees r; records it returned are gone.  NULL does nothing. */
 EVL_API void evl_reader_close(evl_reader *r);
 
 #ifdef __cplusplus
