@@ -1,0 +1,297 @@
+/*
+ * recover.c -- bringing the metadata database up to date with the log on
+ * open, before the writer starts.  The log is the source of truth; the
+ * steps, in order:
+ *
+ *   1. finish topic deletions a crash interrupted ('D' markers);
+ *   2. if the log ends before the applied marker (a power cut lost log
+ *      writes the metadata database had already seen: possible only with
+ *      fsync NEVER or INTERVAL), drop the index entries whose batches are
+ *      gone and pull each partition's head back;
+ *   3. replay every log entry after the applied marker into the index and
+ *      counters (a crash between the log write and the meta write);
+ *   4. sweep batches left below a partition's first offset by a trim a
+ *      crash interrupted.
+ * Each step is idempotent, so a crash during recovery is recovered by the
+ * next open.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "batch.h"
+#include "endian.h"
+#include "store_int.h"
+
+/* Log entries replayed per metadata write. */
+#define REPLAY_CHUNK 1024
+
+static int
+recover_deletions(evls_store *s)
+{
+	uint8_t             d = EVLS_KEY_DELETING;
+	uint32_t           *tids = NULL;
+	size_t              n = 0, cap = 0;
+	int                 rv = 0;
+	leveldb_iterator_t *it = evls_db_iter(&s->meta);
+	leveldb_iter_seek(it, (char *) &d, 1);
+	for (; evls_db_iter_has_prefix(it, &d, 1); leveldb_iter_next(it)) {
+		size_t         klen;
+		const uint8_t *k = (const uint8_t *) leveldb_iter_key(it, &klen);
+		if (klen != 5) {
+			rv = EVL_ECORRUPT;
+			break;
+		}
+		if (n == cap) {
+			size_t    ncap = cap ? 2 * cap : 8;
+			uint32_t *nt   = evlp_realloc(tids, sizeof(*nt) * ncap);
+			if (nt == NULL) {
+				rv = EVL_ENOMEM;
+				break;
+			}
+			tids = nt;
+			cap  = ncap;
+		}
+		tids[n++] = evlp_get_u32(k + 1);
+	}
+	if (rv == 0)
+		rv = evls_db_iter_err(it, "recover deletions");
+	leveldb_iter_destroy(it);
+	for (size_t i = 0; rv == 0 && i < n; i++)
+		rv = evls_topic_sweep(s, tids[i]);
+	evlp_free(tids);
+	return rv;
+}
+
+/* The seq of the newest log entry, 0 when the log is empty. */
+static int
+recover_last_seq(evls_store *s, uint64_t *seq)
+{
+	leveldb_iterator_t *it = evls_db_iter(&s->log);
+	uint32_t            tid, part;
+	int                 rv = 0;
+	*seq                   = 0;
+	leveldb_iter_seek_to_last(it);
+	if (leveldb_iter_valid(it)) {
+		size_t      klen;
+		const char *k = leveldb_iter_key(it, &klen);
+		if (!evls_key_log_decode(k, klen, seq, &tid, &part))
+			rv = EVL_ECORRUPT;
+	}
+	if (rv == 0)
+		rv = evls_db_iter_err(it, "recover");
+	leveldb_iter_destroy(it);
+	return rv;
+}
+
+/* Step 2 for one partition: drops its newest index entries whose seq is
+ * past the log's end, adding the deletes and new counters to b. */
+static int
+recover_tail(evls_store *s, evls_topic *t, uint32_t part, uint64_t last_seq,
+    leveldb_writebatch_t *b)
+{
+	uint8_t             k[EVLS_IDXKEY_SIZE];
+	evls_part          *p       = &t->parts[part];
+	bool                dropped = false;
+	int                 rv      = 0;
+	leveldb_iterator_t *it      = evls_db_iter(&s->meta);
+	evls_key_idx(k, t->id, part, UINT64_MAX);
+	leveldb_iter_seek(it, (char *) k, sizeof(k));
+	if (leveldb_iter_valid(it))
+		leveldb_iter_prev(it);
+	else
+		leveldb_iter_seek_to_last(it);
+	for (; evls_db_iter_has_prefix(it, k, EVLS_IDXPFX_SIZE);
+	     leveldb_iter_prev(it)) {
+		size_t      klen, vlen;
+		const char *key = leveldb_iter_key(it, &klen);
+		const char *val = leveldb_iter_value(it, &vlen);
+		evls_idx    x;
+		if (!evls_idx_decode(key, klen, val, vlen, &x)) {
+			rv = EVL_ECORRUPT;
+			break;
+		}
+		if (x.seq <= last_seq)
+			break;
+		leveldb_writebatch_delete(b, key, klen);
+		p->next  = x.base_offset;
+		p->bytes = p->bytes > x.bytes ? p->bytes - x.bytes : 0;
+		dropped  = true;
+	}
+	if (rv == 0)
+		rv = evls_db_iter_err(it, "recover tail");
+	leveldb_iter_destroy(it);
+	if (rv == 0 && dropped) {
+		if (p->first > p->next)
+			p->first = p->next;
+		fprintf(stderr,
+		    "evlog storage: %s/%u: log ends early (power cut?): "
+		    "head back to %llu\n",
+		    t->name, part, (unsigned long long) p->next);
+		evls_part_put(b, t->id, part, p);
+	}
+	return rv;
+}
+
+static void
+recover_put_applied(leveldb_writebatch_t *b, uint64_t seq)
+{
+	uint8_t k[2], v[8];
+	evls_key_singleton(k, EVLS_S_APPLIED);
+	evlp_put_u64(v, seq);
+	leveldb_writebatch_put(b, (char *) k, 2, (char *) v, 8);
+}
+
+static int
+recover_truncate(evls_store *s, uint64_t last_seq)
+{
+	leveldb_writebatch_t *b  = leveldb_writebatch_create();
+	int                   rv = 0;
+	for (size_t i = 0; rv == 0 && i < s->ntopics; i++)
+		for (uint32_t p = 0;
+		     rv == 0 && p < s->topics[i]->config.partitions; p++)
+			rv = recover_tail(s, s->topics[i], p, last_seq, b);
+	recover_put_applied(b, last_seq);
+	if (rv == 0)
+		rv = evls_db_write(&s->meta, b, true, "recover tail");
+	leveldb_writebatch_destroy(b);
+	return rv;
+}
+
+/* Writes one chunk of replayed index entries with the touched partitions'
+ * counters and the marker; then deletes orphans of deleted topics. */
+static int
+recover_flush(evls_store *s, leveldb_writebatch_t *mb,
+    leveldb_writebatch_t *lb, uint64_t applied)
+{
+	for (size_t i = 0; i < s->ntopics; i++) {
+		evls_topic *t = s->topics[i];
+		for (uint32_t p = 0; p < t->config.partitions; p++) {
+			if (!t->parts[p].g_touched)
+				continue;
+			t->parts[p].g_touched = false;
+			evls_part_put(mb, t->id, p, &t->parts[p]);
+		}
+	}
+	recover_put_applied(mb, applied);
+	int rv = evls_db_write(&s->meta, mb, false, "replay");
+	if (rv == 0)
+		rv = evls_db_write(&s->log, lb, false, "replay orphans");
+	leveldb_writebatch_clear(mb);
+	leveldb_writebatch_clear(lb);
+	return rv;
+}
+
+/* Step 3: applies log entries after the marker, in seq order. */
+static int
+recover_replay(evls_store *s, uint64_t applied, uint64_t *replayed)
+{
+	uint8_t               k[EVLS_IDXKEY_SIZE], v[EVLS_IDXVAL_SIZE];
+	uint8_t               from[EVLS_SEQ_SIZE];
+	leveldb_writebatch_t *mb = leveldb_writebatch_create();
+	leveldb_writebatch_t *lb = leveldb_writebatch_create();
+	leveldb_iterator_t   *it = evls_db_iter(&s->log);
+	size_t                n  = 0;
+	int                   rv = 0;
+	evls_topic           *t  = NULL;
+
+	evls_key_seq(from, applied + 1);
+	leveldb_iter_seek(it, (char *) from, sizeof(from));
+	for (; rv == 0 && leveldb_iter_valid(it); leveldb_iter_next(it)) {
+		size_t         klen, vlen;
+		const char    *key = leveldb_iter_key(it, &klen);
+		const uint8_t *val =
+		    (const uint8_t *) leveldb_iter_value(it, &vlen);
+		uint64_t       seq;
+		uint32_t       tid, part;
+		evlp_batch_hdr h;
+		if (!evls_key_log_decode(key, klen, &seq, &tid, &part)) {
+			rv = EVL_ECORRUPT;
+			break;
+		}
+		if (t == NULL || t->id != tid)
+			t = evls_topic_by_id(s, tid);
+		if (t == NULL) {
+			/* Its topic was deleted: an orphan. */
+			leveldb_writebatch_delete(lb, key, klen);
+		} else {
+			evls_part *p = part < t->config.partitions
+			    ? &t->parts[part]
+			    : NULL;
+			if (p == NULL || evlp_batch_peek(val, vlen, &h) != 0 ||
+			    h.size != vlen || h.base_offset != p->next) {
+				fprintf(stderr,
+				    "evlog storage: replay: log entry %llu "
+				    "(%s/%u) does not follow the index\n",
+				    (unsigned long long) seq, t->name, part);
+				rv = EVL_ECORRUPT;
+				break;
+			}
+			evls_idx x = { h.base_offset + h.count - 1, seq,
+				h.base_offset, (uint32_t) vlen, h.append_time };
+			evls_key_idx(k, tid, part, x.last_offset);
+			evls_val_idx(v, &x);
+			leveldb_writebatch_put(
+			    mb, (char *) k, sizeof(k), (char *) v, sizeof(v));
+			p->next += h.count;
+			p->bytes += vlen;
+			if (h.append_time > p->last_time)
+				p->last_time = h.append_time;
+			p->g_touched = true;
+		}
+		applied = seq;
+		if (++n % REPLAY_CHUNK == 0)
+			rv = recover_flush(s, mb, lb, applied);
+	}
+	if (rv == 0)
+		rv = evls_db_iter_err(it, "replay");
+	if (rv == 0 && n % REPLAY_CHUNK != 0)
+		rv = recover_flush(s, mb, lb, applied);
+	leveldb_iter_destroy(it);
+	leveldb_writebatch_destroy(mb);
+	leveldb_writebatch_destroy(lb);
+	*replayed = n;
+	return rv;
+}
+
+int
+evls_recover(evls_store *s)
+{
+	uint8_t  k[2];
+	char    *val;
+	size_t   vlen;
+	uint64_t applied = 0, last_seq, replayed = 0;
+	int      rv;
+
+	if ((rv = recover_deletions(s)) != 0)
+		return rv;
+	evls_key_singleton(k, EVLS_S_APPLIED);
+	rv = evls_db_get(&s->meta, k, 2, &val, &vlen);
+	if (rv == 0) {
+		if (vlen == 8)
+			applied = evlp_get_u64((uint8_t *) val);
+		leveldb_free(val);
+		if (vlen != 8)
+			return EVL_ECORRUPT;
+	} else if (rv != EVL_ENOTFOUND) {
+		return rv;
+	}
+	if ((rv = recover_last_seq(s, &last_seq)) != 0)
+		return rv;
+	/* Seqs of deleted entries are never reused either. */
+	s->next_seq = (last_seq > applied ? last_seq : applied) + 1;
+	if (last_seq < applied && (rv = recover_truncate(s, last_seq)) != 0)
+		return rv;
+	if (last_seq > applied) {
+		if ((rv = recover_replay(s, applied, &replayed)) != 0)
+			return rv;
+		fprintf(stderr, "evlog storage: %s: replayed %llu log entries\n",
+		    s->dir, (unsigned long long) replayed);
+	}
+	for (size_t i = 0; rv == 0 && i < s->ntopics; i++) {
+		evls_topic *t = s->topics[i];
+		for (uint32_t p = 0; rv == 0 && p < t->config.partitions; p++)
+			rv = evls_part_sweep(s, t->id, p, t->parts[p].first, NULL);
+	}
+	return rv;
+}

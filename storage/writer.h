@@ -1,0 +1,61 @@
+/*
+ * writer.h -- appends, group-committed by the store's one writer thread.
+ *
+ * The writer takes every append waiting, assigns offsets (dense per
+ * partition) and a broker time (ms, non-decreasing per partition), stamps
+ * both into the batches, writes them all as one LevelDB write to the log
+ * database, fsyncs once if the policy or any append of the group asks,
+ * writes the index and counters to the metadata database, makes the new
+ * offsets visible to readers, and only then calls on_append and every
+ * append's done.  A reader therefore never sees an offset whose write has
+ * not finished, and never a gap.
+ */
+#ifndef EVLS_WRITER_H
+#define EVLS_WRITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct evls_store  evls_store;
+typedef struct evls_append evls_append;
+
+struct evls_append {
+	/* in */
+	const char *topic; /* borrowed until done */
+	uint32_t    partition;
+	/* A batch that passed evlp_batch_check, borrowed until done; the
+	 * store stamps base offset and append time into it. */
+	uint8_t *batch;
+	size_t   len;
+	/* acks=fsync: done only after an fsync covers the batch (forces
+	 * one for its group whatever the policy). */
+	bool sync;
+	/* out, valid in done() */
+	int      err; /* 0, or EVL_ENOTOPIC, EVL_ENOPART, EVL_EPROTO (not a
+	                 batch), EVL_EIO (the store is broken), EVL_ENOMEM */
+	uint64_t base_offset;
+	int64_t  append_time;
+	/* Called on the writer thread, exactly once; may resubmit or free
+	 * a.  Must not block: it holds up every other append. */
+	void (*done)(evls_append *a);
+	void *arg;
+	evls_append *next_; /* private */
+};
+
+/*
+ * evls_append_submit queues a.  0: queued, done will be called.  An
+ * error means not queued and done not called: EVL_EINVAL (no topic,
+ * batch or done; len below a batch header), EVL_ECLOSED (the store is
+ * closing).
+ */
+int evls_append_submit(evls_store *s, evls_append *a);
+
+/*
+ * evls_append_wait submits a and blocks until it is done; returns a->err
+ * (or the submit error).  It overwrites a->done and a->arg.  Must not be
+ * called on the writer thread (from done or on_append).
+ */
+int evls_append_wait(evls_store *s, evls_append *a);
+
+#endif /* EVLS_WRITER_H */
