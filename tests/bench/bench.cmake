@@ -1,0 +1,3 @@
+# Benchmarks: built with the tests, never run by ctest.
+add_executable(evl-storage-bench bench/storage_bench.c)
+target_link_libraries(evl-storage-bench PRIVATE evl_storage)
