@@ -1,0 +1,13 @@
+evl_test(broker_config_test unit/broker_config_test.c unit evl_broker)
+evl_test(broker_metrics_test unit/broker_metrics_test.c unit evl_broker)
+evl_test(broker_http_test unit/broker_http_test.c unit evl_broker)
+# The request server's parts (broker/dispatch.c, waiters.c) and the
+# shared test harness (tests/support/harness.c: temp dirs, in-process
+# broker, raw-protocol client), which integration tests link too.
+if(NOT TARGET evl_test_harness)
+	add_library(evl_test_harness STATIC support/harness.c)
+	target_link_libraries(evl_test_harness PUBLIC evl_broker
+		evl_test_support)
+endif()
+evl_test(broker_waiters_test unit/broker_waiters_test.c unit evl_broker)
+evl_test(broker_dispatch_test unit/broker_dispatch_test.c unit evl_broker)
