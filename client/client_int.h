@@ -1,0 +1,153 @@
+/*
+ * client_int.h -- what the libevlog sources share; not part of evlog.h.
+ *
+ * One evl_client is one NNG REQ socket with one dialer.  Every request
+ * runs on its own nng_ctx, so requests pipeline over the one connection:
+ * synchronous calls borrow a context (with its aio) from a small pool,
+ * and the producer keeps one context per partition for its asynchronous
+ * sends.
+ *
+ * Resends.  NNG's REQ re-sends a request after NNG_OPT_REQ_RESENDTIME, and
+ * immediately on a new pipe after the old one closed, while that time is
+ * finite; for us that duplicates produces and parks a second long poll.
+ * We set it to NNG_DURATION_INFINITE on the socket before any context is
+ * opened (contexts copy the socket's value when opened, req0_ctx_init:
+ * "ctx->retry = s->retry") and on each context again.  With the resend
+ * time infinite, req0_pipe_close in NNG 1.5.2 does not queue the request
+ * for the next pipe: for each context that had sent on the closing pipe
+ * it runs "if (ctx->retry <= 0) { ... nni_aio_finish_error(aio,
+ * NNG_ECONNRESET); req0_ctx_reset(ctx); } else { ... ctx->conn_reset =
+ * true; }", i.e. a waiting receive fails with NNG_ECONNRESET and a
+ * receive posted later fails with it too (req0_ctx_recv checks
+ * conn_reset).  A request that was never handed to a pipe simply waits in
+ * the send queue for the next one, bounded by the aio's timeout.  So a
+ * request cut by a reconnect fails with EVL_ECONNRESET, and the request
+ * loop below re-sends idempotent requests (ping, fetch, metadata, admin
+ * reads) itself; produce batches are re-sent by the producer (see the
+ * duplicate window in producer.c).
+ */
+#ifndef EVLC_CLIENT_INT_H
+#define EVLC_CLIENT_INT_H
+
+#include <evlog/evlog.h>
+#include <nng/nng.h>
+#include <nng/supplemental/tls/tls.h>
+#include <nng/supplemental/util/platform.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "frame.h"
+
+/* Largest response we accept from a broker (NNG_OPT_RECVMAXSZ): bounds
+ * what a peer can make us allocate.  Fetches ask for less. */
+#define EVLC_RECV_MAX ((size_t) 64 << 20)
+/* Room left in a response for everything but record batches. */
+#define EVLC_RESP_SLACK ((size_t) 64 << 10)
+
+/* A context and its aio, pooled for synchronous requests. */
+typedef struct evlc_chan {
+	nng_ctx           ctx;
+	nng_aio          *aio;
+	struct evlc_chan *next;
+} evlc_chan;
+
+/* Cached topic metadata: partition count, fetched once per topic. */
+typedef struct evlc_meta {
+	struct evlc_meta *next;
+	uint32_t          partitions;
+	char              name[];
+} evlc_meta;
+
+struct evl_client {
+	nng_socket      sock;
+	nng_dialer      dialer;
+	nng_tls_config *tls;
+	char           *url;
+	uint32_t        timeout_ms;
+	uint32_t        connect_timeout_ms;
+	atomic_int      pipes;   /* connected pipes, from pipe events */
+	atomic_uint     next_id; /* frame ids */
+
+	pthread_mutex_t mu; /* guards everything below */
+	evlc_chan      *idle;  /* pooled contexts */
+	evlc_meta      *metas; /* topic metadata cache */
+	/* Open producers and readers, closed by evl_client_close. */
+	evl_producer  **producers;
+	size_t          nproducers;
+	evl_reader    **readers;
+	size_t          nreaders;
+	char            errmsg[512];
+};
+
+/* Writes a request body; may run twice (once to measure). */
+typedef void (*evlc_encode_fn)(evlp_wr *w, const void *arg);
+
+/* Request flags for evlc_call. */
+#define EVLC_IDEMPOTENT 0x1u /* may be re-sent after a reconnect */
+
+/* A decoded response; release with evlc_resp_fini. */
+typedef struct evlc_resp {
+	nng_msg  *msg;
+	evlp_view body;
+} evlc_resp;
+
+/* Milliseconds on a monotonic clock. */
+uint64_t evlc_now_ms(void);
+
+/* Maps an NNG error to an evl_err. */
+int evlc_nng_err(int rv);
+
+/* Records a failure detail on c (printf-like) and returns err. */
+int evlc_fail(evl_client *c, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Clears c's error message (a call is starting). */
+void evlc_clear_err(evl_client *c);
+
+/*
+ * evlc_msg_build encodes a request frame of op with enc(arg) as body into
+ * a new message; caller frees it with nng_msg_free (or hands it to NNG).
+ * EVL_ENOMEM, or the encoder's error (EVL_EINVAL for a too-long string).
+ */
+int evlc_msg_build(
+    nng_msg **out, uint8_t op, uint32_t id, evlc_encode_fn enc, const void *arg);
+
+/*
+ * evlc_resp_check decodes the frame of a response to (op, id).  A status
+ * other than EVL_OK is returned after its error body's message is copied
+ * to c's errmsg; *detail gets the error body's detail (may be NULL).  On
+ * 0, *body views the response body inside msg.
+ */
+int evlc_resp_check(evl_client *c, nng_msg *msg, uint8_t op, uint32_t id,
+    evlp_view *body, int64_t *detail);
+
+/*
+ * evlc_call sends one request and waits for its answer, within the
+ * client timeout plus extra_ms (a long poll's wait).  Idempotent requests
+ * are re-sent after EVL_ECONNRESET, EVL_EBUSY and EVL_ESHUTDOWN while
+ * time is left.  On 0, resp holds the response (caller releases with
+ * evlc_resp_fini).  A broker error status is returned as is, with its
+ * message in c's errmsg.
+ */
+int evlc_call(evl_client *c, uint8_t op, evlc_encode_fn enc, const void *arg,
+    uint32_t extra_ms, unsigned flags, evlc_resp *resp);
+void evlc_resp_fini(evlc_resp *resp);
+
+/* Sets the resend time infinite on a context (see the top of the file). */
+int evlc_ctx_open(evl_client *c, nng_ctx *ctx);
+
+/*
+ * evlc_topic_partitions gives the partition count of a topic, from the
+ * cache or else one DESCRIBE_TOPIC (cached after).  EVL_ENOTOPIC.
+ */
+int  evlc_topic_partitions(evl_client *c, const char *topic, uint32_t *n);
+/* Drops a topic from the metadata cache (after delete or alter). */
+void evlc_meta_forget(evl_client *c, const char *topic);
+
+/* Registration of producers and readers, for evl_client_close. */
+int  evlc_register(evl_client *c, void *h, bool producer);
+void evlc_unregister(evl_client *c, void *h, bool producer);
+
+#endif /* EVLC_CLIENT_INT_H */

@@ -1,0 +1,440 @@
+/*
+ * reader.c -- reading a topic from any position, and following its head.
+ *
+ * A reader keeps one position per assigned partition; they are the truth,
+ * and a fetched response is only a buffer in front of them.  One FETCH
+ * asks for every assigned partition at its position and long-polls in the
+ * broker up to max_wait_ms while none has news, so following a topic costs
+ * one outstanding request, answered as soon as a record lands.  FETCH is
+ * idempotent: evlc_call re-sends it after a reconnect.
+ *
+ * Records are returned as views into the response message, which the
+ * reader keeps until the next call.  The broker answers with whole
+ * batches, so the first batch of a partition may start below the asked
+ * position: records below the position are skipped.  Every batch is
+ * checked before it is walked (header, CRC-32C, then the total
+ * evlp_batch_iter), and damaged data gives EVL_ECORRUPT and never a read
+ * outside the message.
+ */
+#include <string.h>
+
+#include "alloc.h"
+#include "batch.h"
+#include "client_int.h"
+#include "crc32c.h"
+#include "msg.h"
+#include "ops.h"
+
+#define DEFAULT_MAX_WAIT_MS 500
+#define DEFAULT_MAX_BYTES   ((size_t) 4 << 20)
+/* "Nothing buffered", internal to this file. */
+#define NOTHING (-1)
+
+typedef struct rpart {
+	bool     assigned;
+	bool     paused; /* got EVL_EOFFSET; waits for a seek */
+	uint64_t pos;    /* the next offset to return */
+} rpart;
+
+struct evl_reader {
+	evl_client     *c;
+	char           *topic;
+	size_t          topic_len;
+	uint32_t        nparts;
+	rpart          *parts;
+	evl_reader_opts o;
+
+	/* The response being walked, and where in it. */
+	evlc_resp            resp;
+	evlp_fetch_resp      fr;
+	bool                 in_part;
+	evlp_fetch_resp_part cur;
+	evlp_rd              batches;
+	bool                 in_batch;
+	evlp_batch_iter      it;
+
+	evl_record  rec;
+	evl_header *hdrs;
+	size_t      hdrs_cap;
+};
+
+void
+evl_reader_opts_init(evl_reader_opts *o)
+{
+	o->max_wait_ms = DEFAULT_MAX_WAIT_MS;
+	o->max_bytes   = DEFAULT_MAX_BYTES;
+}
+
+static void
+drop_response(evl_reader *r)
+{
+	evlc_resp_fini(&r->resp);
+	r->in_part  = false;
+	r->in_batch = false;
+}
+
+int
+evl_reader_open(evl_reader **out, evl_client *c, const char *topic,
+    const evl_reader_opts *o)
+{
+	evl_reader_opts def;
+	evl_reader     *r;
+	uint32_t        n;
+	int             rv;
+	if (out == NULL || c == NULL || topic == NULL || *topic == '\0')
+		return EVL_EINVAL;
+	evlc_clear_err(c);
+	if (o == NULL) {
+		evl_reader_opts_init(&def);
+		o = &def;
+	}
+	if ((rv = evlc_topic_partitions(c, topic, &n)) != 0)
+		return rv;
+	if (EVLP_ALLOC_STRUCT(r) == NULL)
+		return EVL_ENOMEM;
+	r->c      = c;
+	r->nparts = n;
+	r->o      = *o;
+	if (r->o.max_bytes == 0)
+		r->o.max_bytes = DEFAULT_MAX_BYTES;
+	if (r->o.max_bytes > EVLC_RECV_MAX - EVLC_RESP_SLACK)
+		r->o.max_bytes = EVLC_RECV_MAX - EVLC_RESP_SLACK;
+	r->topic_len = strlen(topic);
+	if (r->topic_len > UINT16_MAX) {
+		rv = EVL_EBADNAME;
+		goto fail;
+	}
+	if ((r->topic = evlp_strdup(topic)) == NULL ||
+	    (r->parts = evlp_zalloc(n * sizeof(*r->parts))) == NULL) {
+		rv = EVL_ENOMEM;
+		goto fail;
+	}
+	if ((rv = evlc_register(c, r, false)) != 0)
+		goto fail;
+	*out = r;
+	return 0;
+fail:
+	evlp_free(r->parts);
+	evlp_free(r->topic);
+	evlp_free(r);
+	return rv;
+}
+
+void
+evl_reader_close(evl_reader *r)
+{
+	if (r == NULL)
+		return;
+	evlc_unregister(r->c, r, false);
+	drop_response(r);
+	evlp_free(r->hdrs);
+	evlp_free(r->parts);
+	evlp_free(r->topic);
+	evlp_free(r);
+}
+
+uint32_t
+evl_reader_partitions(evl_reader *r)
+{
+	return r ? r->nparts : 0;
+}
+
+static int
+check_part(evl_reader *r, uint32_t partition)
+{
+	if (r == NULL)
+		return EVL_EINVAL;
+	evlc_clear_err(r->c);
+	if (partition >= r->nparts)
+		return evlc_fail(r->c, EVL_ENOPART, "%s has no partition %u",
+		    r->topic, (unsigned) partition);
+	return 0;
+}
+
+static void
+assign(evl_reader *r, uint32_t partition, uint64_t offset)
+{
+	/* Buffered records may be of the old position: fetch again. */
+	drop_response(r);
+	r->parts[partition].assigned = true;
+	r->parts[partition].paused   = false;
+	r->parts[partition].pos      = offset;
+}
+
+int
+evl_reader_seek(evl_reader *r, uint32_t partition, uint64_t offset)
+{
+	int rv;
+	if ((rv = check_part(r, partition)) != 0)
+		return rv;
+	if (offset == EVL_OFFSET_BEGINNING || offset == EVL_OFFSET_END) {
+		int64_t ts = offset == EVL_OFFSET_BEGINNING ? EVL_TIME_EARLIEST
+		                                            : EVL_TIME_LATEST;
+		if ((rv = evl_offset_for_time(r->c, r->topic, partition, ts,
+		         &offset)) != 0)
+			return rv;
+	}
+	assign(r, partition, offset);
+	return 0;
+}
+
+int
+evl_reader_seek_time(evl_reader *r, uint32_t partition, int64_t ts_ms)
+{
+	uint64_t offset;
+	int      rv;
+	if ((rv = check_part(r, partition)) != 0)
+		return rv;
+	if (ts_ms < 0)
+		return evlc_fail(r->c, EVL_EINVAL, "negative timestamp");
+	if ((rv = evl_offset_for_time(r->c, r->topic, partition, ts_ms,
+	         &offset)) != 0)
+		return rv;
+	assign(r, partition, offset);
+	return 0;
+}
+
+int
+evl_reader_unassign(evl_reader *r, uint32_t partition)
+{
+	int rv;
+	if ((rv = check_part(r, partition)) != 0)
+		return rv;
+	drop_response(r);
+	r->parts[partition].assigned = false;
+	return 0;
+}
+
+int
+evl_reader_position(evl_reader *r, uint32_t partition, uint64_t *offset)
+{
+	int rv;
+	if ((rv = check_part(r, partition)) != 0)
+		return rv;
+	if (offset == NULL || !r->parts[partition].assigned)
+		return evlc_fail(r->c, EVL_EINVAL, "partition %u not assigned",
+		    (unsigned) partition);
+	*offset = r->parts[partition].pos;
+	return 0;
+}
+
+/* ---- walking a response ------------------------------------------------ */
+
+static int
+corrupt(evl_reader *r, const char *what)
+{
+	uint32_t part = r->cur.partition;
+	drop_response(r);
+	return evlc_fail(r->c, EVL_ECORRUPT, "%s partition %u: %s", r->topic,
+	    (unsigned) part, what);
+}
+
+/* Fills r->rec from a decoded record; headers into r->hdrs. */
+static int
+fill(evl_reader *r, const evlp_record *er)
+{
+	if (er->header_count > r->hdrs_cap) {
+		size_t      n = er->header_count < 8 ? 8 : er->header_count;
+		evl_header *h = evlp_realloc(r->hdrs, n * sizeof(*h));
+		if (h == NULL)
+			return EVL_ENOMEM;
+		r->hdrs     = h;
+		r->hdrs_cap = n;
+	}
+	evlp_rd     hr;
+	evlp_header h;
+	size_t      i = 0;
+	evlp_rd_init(&hr, er->headers.p, er->headers.len);
+	while (i < er->header_count && evlp_header_next(&hr, &h)) {
+		r->hdrs[i].name      = (const char *) h.name.p;
+		r->hdrs[i].name_len  = h.name.len;
+		r->hdrs[i].value     = h.value.p;
+		r->hdrs[i].value_len = h.value.len;
+		i++;
+	}
+	evl_record *rec         = &r->rec;
+	rec->topic              = r->topic;
+	rec->partition          = r->cur.partition;
+	rec->offset             = er->offset;
+	rec->timestamp          = er->append_time;
+	rec->producer_timestamp = er->timestamp;
+	rec->key                = er->has_key ? er->key.p : NULL;
+	rec->key_len            = er->has_key ? er->key.len : 0;
+	rec->value              = er->has_value ? er->value.p : NULL;
+	rec->value_len          = er->has_value ? er->value.len : 0;
+	rec->headers            = i ? r->hdrs : NULL;
+	rec->header_count       = i;
+	return 0;
+}
+
+/* The next buffered record at or past its partition's position: 0, or
+ * NOTHING when the response is used up, or an error. */
+static int
+next_buffered(evl_reader *r)
+{
+	evlp_record    er;
+	evlp_view      bv;
+	evlp_batch_hdr bh;
+	if (r->resp.msg == NULL)
+		return NOTHING;
+	for (;;) {
+		if (r->in_batch) {
+			rpart *rp = &r->parts[r->cur.partition];
+			while (rp->assigned && !rp->paused &&
+			    evlp_batch_next(&r->it, &er)) {
+				if (er.offset < rp->pos)
+					continue;
+				int rv = fill(r, &er);
+				if (rv != 0)
+					return rv;
+				rp->pos = er.offset + 1;
+				return 0;
+			}
+			if (r->it.rd.err)
+				return corrupt(r, "malformed record");
+			r->in_batch = false;
+		}
+		if (r->in_part) {
+			rpart *rp = &r->parts[r->cur.partition];
+			if (rp->assigned && !rp->paused &&
+			    evlp_batches_next(&r->batches, &bv, &bh)) {
+				/* Whole batch below the position: skip it
+				 * without walking. */
+				if (bh.base_offset + bh.count <= rp->pos)
+					continue;
+				if (evlp_crc32c(0, bv.p + EVLP_BATCH_CRC_START,
+				        bv.len - EVLP_BATCH_CRC_START) != bh.crc)
+					return corrupt(r, "batch checksum");
+				if (evlp_batch_iter_init(&r->it, bv.p, bv.len) !=
+				    0)
+					return corrupt(r, "batch header");
+				r->in_batch = true;
+				continue;
+			}
+			if (r->batches.err)
+				return corrupt(r, "batch framing");
+			r->in_part = false;
+		}
+		if (!evlp_fetch_resp_next(&r->fr, &r->cur)) {
+			drop_response(r);
+			return NOTHING;
+		}
+		if (r->cur.topic.len != r->topic_len ||
+		    memcmp(r->cur.topic.p, r->topic, r->topic_len) != 0 ||
+		    r->cur.partition >= r->nparts) {
+			drop_response(r);
+			return evlc_fail(r->c, EVL_EPROTO,
+			    "fetch answered a partition not asked for");
+		}
+		rpart *rp = &r->parts[r->cur.partition];
+		if (!rp->assigned || rp->paused)
+			continue;
+		if (r->cur.error != 0) {
+			/* Reported once; the partition waits for a seek
+			 * (EVL_EOFFSET) or for the caller to act. */
+			rp->paused = true;
+			return evlc_fail(r->c, r->cur.error,
+			    "%s partition %u at offset %llu: %s", r->topic,
+			    (unsigned) r->cur.partition,
+			    (unsigned long long) rp->pos,
+			    evl_strerror(r->cur.error));
+		}
+		evlp_rd_init(&r->batches, r->cur.batches.p, r->cur.batches.len);
+		r->in_part = true;
+	}
+}
+
+/* ---- fetching ---------------------------------------------------------- */
+
+typedef struct fetch_arg {
+	const evl_reader *r;
+	uint32_t          wait_ms;
+	uint16_t          count;
+} fetch_arg;
+
+static void
+fetch_encode(evlp_wr *w, const void *arg)
+{
+	const fetch_arg  *a = arg;
+	const evl_reader *r = a->r;
+	evlp_fetch_req_encode(
+	    w, a->wait_ms, (uint32_t) r->o.max_bytes, a->count);
+	for (uint32_t i = 0; i < r->nparts; i++) {
+		const rpart *rp = &r->parts[i];
+		if (!rp->assigned || rp->paused)
+			continue;
+		evlp_fetch_part p = {
+			.topic     = { (const uint8_t *) r->topic, r->topic_len },
+			.partition = i,
+			.offset    = rp->pos,
+			.max_bytes = (uint32_t) r->o.max_bytes,
+		};
+		evlp_fetch_part_encode(w, &p);
+	}
+}
+
+static int
+fetch(evl_reader *r, uint32_t wait_ms)
+{
+	fetch_arg a = { r, wait_ms, 0 };
+	uint32_t  n = 0;
+	int       rv;
+	for (uint32_t i = 0; i < r->nparts; i++)
+		if (r->parts[i].assigned && !r->parts[i].paused)
+			n++;
+	if (n == 0)
+		return evlc_fail(r->c, EVL_EINVAL,
+		    "no partition of %s to read: seek one", r->topic);
+	if (n > UINT16_MAX)
+		return evlc_fail(r->c, EVL_ELIMIT, "too many partitions");
+	a.count = (uint16_t) n;
+	drop_response(r);
+	rv = evlc_call(r->c, EVLP_OP_FETCH, fetch_encode, &a, wait_ms,
+	    EVLC_IDEMPOTENT, &r->resp);
+	if (rv != 0)
+		return rv;
+	if ((rv = evlp_fetch_resp_decode(r->resp.body, &r->fr)) != 0) {
+		drop_response(r);
+		return evlc_fail(r->c, EVL_ECORRUPT,
+		    "malformed fetch response (%s)", evl_errname(rv));
+	}
+	return 0;
+}
+
+static bool
+conn_error(int rv)
+{
+	return rv == EVL_ECONNRESET || rv == EVL_ECONNREFUSED ||
+	    rv == EVL_ETIMEDOUT || rv == EVL_ESHUTDOWN || rv == EVL_EBUSY;
+}
+
+int
+evl_reader_next(evl_reader *r, const evl_record **rec, uint32_t timeout_ms)
+{
+	if (r == NULL || rec == NULL)
+		return EVL_EINVAL;
+	uint64_t deadline = evlc_now_ms() + timeout_ms;
+	bool     fetched  = false;
+	for (;;) {
+		int rv = next_buffered(r);
+		if (rv == 0) {
+			*rec = &r->rec;
+			return 0;
+		}
+		if (rv != NOTHING)
+			return rv;
+		uint64_t now = evlc_now_ms();
+		if (fetched && now >= deadline)
+			return EVL_ETIMEDOUT;
+		uint64_t wait = deadline > now ? deadline - now : 0;
+		if (wait > r->o.max_wait_ms)
+			wait = r->o.max_wait_ms;
+		rv = fetch(r, (uint32_t) wait);
+		fetched = true;
+		/* A broker away for a moment is no error yet: keep trying
+		 * (each try waits for the re-dialed connection) until the
+		 * caller's timeout, then say why. */
+		if (rv != 0 && !(conn_error(rv) && evlc_now_ms() < deadline))
+			return rv;
+	}
+}
