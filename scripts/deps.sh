@@ -7,7 +7,7 @@
 set -eu
 
 base="build-essential cmake pkg-config libnng-dev libleveldb-dev \
-libsnappy-dev libcriterion-dev libmbedtls-dev openssl curl"
+libsnappy-dev libcriterion-dev libmbedtls-dev openssl curl jq libjansson-dev"
 
 case "${1:-}" in
 "") want=$base ;;
