@@ -1,0 +1,33 @@
+#!/bin/bash
+# evlog-healthcheck: exits 0 when evlogd's GET /healthz answers 200.
+#
+# The runtime image has no curl (it would add more than evlogd itself);
+# bash's /dev/tcp is enough for one request on loopback.  The address is
+# the one evlogd serves HTTP on (EVLOG_HTTP, HOST:PORT), with a wildcard
+# host asked on loopback.  "off" means no HTTP endpoint: nothing to ask,
+# so the check fails rather than lie.
+set -eu
+
+addr=${EVLOG_HTTP:-127.0.0.1:7471}
+if [ "$addr" = off ]; then
+	echo "evlog-healthcheck: EVLOG_HTTP=off, no /healthz to ask" >&2
+	exit 1
+fi
+port=${addr##*:}
+host=${addr%:*}
+case $host in
+0.0.0.0 | "") host=127.0.0.1 ;;
+"[::]") host=::1 ;;
+"["*"]") host=${host#[}; host=${host%]} ;;
+esac
+
+# timeout bounds a broker that accepts but never answers.
+exec timeout "${EVLOG_HEALTHCHECK_TIMEOUT:-3}" bash -c '
+	exec 3<>"/dev/tcp/$1/$2" || exit 1
+	printf "GET /healthz HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" "$1" >&3
+	IFS= read -r status <&3
+	case $status in
+	"HTTP/1."?" 200 "*) echo "healthy: ${status%$'\r'}" ;;
+	*) echo "unhealthy: ${status:-no answer}" >&2; exit 1 ;;
+	esac
+' healthcheck "$host" "$port"
