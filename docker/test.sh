@@ -96,7 +96,7 @@ cleanup() {
 	for c in $(our_containers); do
 		podman rm -f -t "$stop_timeout" "$c" >/dev/null 2>&1
 	done
-	for v in $vols "$id-data"; do
+	for v in $vols "$id-data" "$id-restored"; do
 		podman volume rm -f "$v" >/dev/null 2>&1
 	done
 	podman network rm -f "${project}_default" >/dev/null 2>&1
@@ -157,9 +157,10 @@ esac
 pass "image $image: $size bytes, $added over the base; HEALTHCHECK kept"
 
 # ---- 3. run, produce and tail from the host ------------------------------
+# run_broker NAME [VOLUME]: the image, ports published on free ports.
 run_broker() {
 	podman run -d --name "$1" -p 127.0.0.1::7470 -p 127.0.0.1::7471 \
-		-v "$id-data:/var/lib/evlog" --stop-timeout "$stop_timeout" \
+		-v "${2:-$id-data}:/var/lib/evlog" --stop-timeout "$stop_timeout" \
 		"$image" >"$tmp/run.log" 2>&1 ||
 		{ show "$tmp/run.log"; fail "podman run $1"; }
 	wait_healthy "$1"
@@ -217,7 +218,24 @@ cmp -s "$tmp/want" "$tmp/got" || fail "records not in the volume"
 podman healthcheck run "$id-b" >/dev/null 2>&1 ||
 	fail "podman healthcheck run $id-b"
 pass "records in volume $id-data, read by a new container"
+
+# docker/README.md's backup and restore: broker stopped, tar streamed
+# out of a throwaway container as the image's user, into a new volume.
 podman stop -t "$stop_timeout" "$id-b" >/dev/null 2>&1
+podman run --rm --no-healthcheck -v "$id-data:/var/lib/evlog:ro" "$image" \
+	tar -C /var/lib/evlog -czf - . >"$tmp/backup.tgz" 2>"$tmp/tar.log" ||
+	{ show "$tmp/tar.log"; fail "backup of $id-data"; }
+podman volume create "$id-restored" >/dev/null
+podman run --rm -i --no-healthcheck -v "$id-restored:/var/lib/evlog" \
+	"$image" tar -C /var/lib/evlog -xzf - <"$tmp/backup.tgz" \
+	2>"$tmp/tar.log" || { show "$tmp/tar.log"; fail "restore"; }
+run_broker "$id-c" "$id-restored"
+addr=$(podman port "$id-c" 7470/tcp)
+tail_all "$addr" >"$tmp/got" 2>"$tmp/cli.log" ||
+	{ show "$tmp/cli.log"; fail "tail from the restored volume"; }
+cmp -s "$tmp/want" "$tmp/got" || fail "restored volume lacks records"
+pass "backup of the stopped volume restored into $id-restored"
+podman stop -t "$stop_timeout" "$id-c" >/dev/null 2>&1
 
 # ---- 5. the compose stack ------------------------------------------------
 # Host ports left empty: podman picks free ones, so a broker already on
