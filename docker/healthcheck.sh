@@ -6,7 +6,7 @@
 # the one evlogd serves HTTP on (EVLOG_HTTP, HOST:PORT), with a wildcard
 # host asked on loopback.  "off" means no HTTP endpoint: nothing to ask,
 # so the check fails rather than lie.
-set -eu
+set -u
 
 addr=${EVLOG_HTTP:-127.0.0.1:7471}
 if [ "$addr" = off ]; then
@@ -21,13 +21,20 @@ case $host in
 "["*"]") host=${host#[}; host=${host%]} ;;
 esac
 
-# timeout bounds a broker that accepts but never answers.
-exec timeout 3 bash -c '
-	exec 3<>"/dev/tcp/$1/$2" || exit 1
-	printf "GET /healthz HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" "$1" >&3
-	IFS= read -r status <&3
-	case $status in
-	"HTTP/1."?" 200 "*) echo "healthy: ${status%$'\r'}" ;;
-	*) echo "unhealthy: ${status:-no answer}" >&2; exit 1 ;;
-	esac
-' healthcheck "$host" "$port"
+# A loopback connect is answered at once; read -t bounds a broker that
+# accepts but never answers (HEALTHCHECK --timeout is the outer bound).
+exec 3<>"/dev/tcp/$host/$port" || exit 1
+printf 'GET /healthz HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' \
+	"$host" >&3 || exit 1
+status=
+IFS= read -r -t 3 status <&3
+status=${status%$'\r'}
+case $status in
+"HTTP/1."?" 200 "*)
+	echo "healthy: $status"
+	;;
+*)
+	echo "unhealthy: ${status:-no answer}" >&2
+	exit 1
+	;;
+esac

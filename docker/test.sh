@@ -49,10 +49,12 @@ fail() {
 	exit 1
 }
 # show FILE: the end of a log, when a step fails.
-show() { [ -s "$1" ] && tail -n "${2:-30}" "$1" | sed 's/^/    /' >&2 || true; }
+show() {
+	if [ -s "$1" ]; then tail -n "${2:-30}" "$1" | sed 's/^/    /' >&2; fi
+}
 
 compose() {
-	EVLOG_IMAGE=$image EVLOG_HOST_PORT= EVLOG_HOST_HTTP_PORT= \
+	EVLOG_IMAGE=$image EVLOG_HOST_PORT='' EVLOG_HOST_HTTP_PORT='' \
 	EVLOG_RECORDS=$compose_records \
 		podman-compose -p "$project" -f "$root/docker/compose.yaml" "$@"
 }
@@ -252,8 +254,10 @@ service() {
 broker=$(service evlogd)
 producer=$(service orders-producer)
 consumer=$(service orders-consumer)
-[ -n "$broker" ] && [ -n "$producer" ] && [ -n "$consumer" ] ||
-	{ show "$tmp/up.log"; fail "compose services missing"; }
+if [ -z "$broker" ] || [ -z "$producer" ] || [ -z "$consumer" ]; then
+	show "$tmp/up.log"
+	fail "compose services missing"
+fi
 # podman-compose's exit codes say little: read the services' own.
 for c in "$producer" "$consumer"; do
 	code=$(timeout 180 podman wait "$c" 2>/dev/null) ||
