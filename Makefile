@@ -2,6 +2,7 @@
 #   make run    install what is missing, build, run evlogd in the foreground
 #   make test   install what is missing, build, run every test
 # SANITIZE=1 builds with ASan+UBSan into build-asan (what .ci/run uses).
+# make docker-test builds and runs docker/ (image, compose) with podman.
 
 MAKEFLAGS += --no-print-directory
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
@@ -18,7 +19,7 @@ endif
 
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps build run test bench fuzz format clean
+.PHONY: all deps build run test bench fuzz docker-test format clean
 
 all: build
 
@@ -49,6 +50,14 @@ fuzz:
 		-DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
 	@sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
+# Not part of make test: needs podman (installed here if missing) and a
+# few minutes.  The host-built CLI talks to the container.
+docker-test: deps
+	@sh scripts/deps.sh docker
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target evlog-cli
+	@bash docker/test.sh $(BUILD)/client/evlog
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
