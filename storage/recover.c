@@ -173,8 +173,10 @@ recover_flush(evls_store *s, leveldb_writebatch_t *mb,
 			evls_part_put(mb, t->id, p, &t->parts[p]);
 		}
 	}
+	evls_heads_put(&s->heads, mb);
 	recover_put_applied(mb, applied);
 	int rv = evls_db_write(&s->meta, mb, false, "replay");
+	evls_heads_clear(&s->heads);
 	if (rv == 0)
 		rv = evls_db_write(&s->log, lb, false, "replay orphans");
 	leveldb_writebatch_clear(mb);
@@ -233,6 +235,14 @@ recover_replay(evls_store *s, uint64_t applied, uint64_t *replayed)
 			evls_val_idx(v, &x);
 			leveldb_writebatch_put(
 			    mb, (char *) k, sizeof(k), (char *) v, sizeof(v));
+			/* Stream versions and producer states follow from the
+			 * batches in log order, as the writer assigned them. */
+			int64_t ver;
+			if ((t->config.key_index ||
+			        evls_heads_is_producer(val)) &&
+			    (rv = evls_heads_apply(s, &s->heads, t, part, val,
+			         vlen, mb, &ver)) != 0)
+				break;
 			p->next += h.count;
 			p->bytes += vlen;
 			if (h.append_time > p->last_time)
@@ -247,6 +257,7 @@ recover_replay(evls_store *s, uint64_t applied, uint64_t *replayed)
 		rv = evls_db_iter_err(it, "replay");
 	if (rv == 0 && n % REPLAY_CHUNK != 0)
 		rv = recover_flush(s, mb, lb, applied);
+	evls_heads_clear(&s->heads);
 	leveldb_iter_destroy(it);
 	leveldb_writebatch_destroy(mb);
 	leveldb_writebatch_destroy(lb);
