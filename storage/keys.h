@@ -122,6 +122,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stream.h" /* EVLS_STREAM_KEY_MAX */
+
 #define EVLS_FORMAT_VERSION 1u
 #define EVLS_NAME_MAX       249
 
@@ -138,8 +140,6 @@
 #define EVLS_KEY_VERSION   'V'
 #define EVLS_KEY_PRODUCER  'Q'
 
-/* Longest record key a key-indexed topic accepts. */
-#define EVLS_STREAM_KEY_MAX 4096
 #define EVLS_HEADVAL_SIZE   33
 #define EVLS_HEADKEY_MAX    (1 + 4 + EVLS_STREAM_KEY_MAX)
 #define EVLS_VERKEY_MAX     (1 + 4 + 2 + EVLS_STREAM_KEY_MAX + 8)

@@ -21,6 +21,9 @@
 
 typedef struct evls_store evls_store;
 
+/* Longest record key a key-indexed topic accepts. */
+#define EVLS_STREAM_KEY_MAX 4096
+
 typedef struct evls_stream_info {
 	uint32_t partition;     /* the key's partition */
 	int64_t  version;       /* current version, -1 = none */

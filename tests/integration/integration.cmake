@@ -6,4 +6,6 @@ if(TARGET evl_test_harness AND TARGET evlogd)
 	target_compile_definitions(broker_raw_test PRIVATE
 		EVLT_EVLOGD="$<TARGET_FILE:evlogd>")
 	add_dependencies(broker_raw_test evlogd)
+	evl_test(broker_stream_test integration/broker_stream_test.c
+		integration evl_test_harness)
 endif()
