@@ -357,7 +357,8 @@ EVL_API int evl_reader_position(
  * seek it again.  A lost connection is retried until timeout_ms, then
  * reported (EVL_ECONNREFUSED, EVL_ETIMEDOUT, EVL_ECONNRESET).  A batch
  * that fails its checksum or does not decode gives EVL_ECORRUPT (seek
- * past it to go on).
+ * past it to go on).  Records erased by evl_stream_delete are skipped
+ * (their offsets are passed over).
  */
 EVL_API int evl_reader_next(
     evl_reader *r, const evl_record **rec, uint32_t timeout_ms);
