@@ -58,11 +58,11 @@ static int
 stream_sink(void *arg, int64_t version, const evlp_record *rec)
 {
 	struct stream_sink *ss = arg;
-	evlp_stream_record  o  = { version, rec->offset, rec->append_time,
-                rec->timestamp,
-                (uint8_t) (rec->attributes & EVLP_REC_SNAPSHOT),
-                rec->has_value, rec->value, rec->header_count, rec->headers };
-	int rv;
+	evlp_stream_record  o = { version, rec->offset, rec->append_time,
+		 rec->timestamp,
+		 (uint8_t) (rec->attributes & EVLP_REC_SNAPSHOT),
+		 rec->has_value, rec->value, rec->header_count, rec->headers };
+	int                 rv;
 	EVLD_PUT(ss->r->resp, rv, evlp_stream_record_encode(w, &o));
 	if (rv == 0) {
 		ss->n++;
@@ -98,9 +98,9 @@ stream_build(struct evld_req *r, const evlp_read_stream_req *m,
 	/* The head goes in front now that the count is known. */
 	evlp_read_stream_resp h = { info->partition, info->version,
 		info->first_version, info->snapshot, ss.n, { 0 } };
-	evlp_wr w;
-	evlp_wr_init(&w, (uint8_t *) nng_msg_body(r->resp) + at,
-	    STREAM_HEAD_SIZE);
+	evlp_wr               w;
+	evlp_wr_init(
+	    &w, (uint8_t *) nng_msg_body(r->resp) + at, STREAM_HEAD_SIZE);
 	evlp_read_stream_resp_encode(&w, &h);
 	if (r->b->bm_ok) {
 		evld_counter_add(r->b->bm.records_out, ss.n);
@@ -168,30 +168,30 @@ evld_handle_read_stream(struct evld_req *r)
 	}
 	struct evld_wait_entry *e = r->wait_inline;
 	memset(e, 0, sizeof(*e));
-	e->topic          = (const char *) m.topic.p; /* the request's */
-	e->topic_len      = m.topic.len;
-	e->partition      = info.partition;
-	e->offset         = info.next_offset;
-	r->waiter.fire    = stream_fire;
-	r->waiter.arg     = r;
+	e->topic = (const char *) m.topic.p; /* the request's */
+	e->topic_len = m.topic.len;
+	e->partition = info.partition;
+	e->offset = info.next_offset;
+	r->waiter.fire = stream_fire;
+	r->waiter.arg = r;
 	r->waiter.entries = e;
-	r->waiter.n       = 1;
+	r->waiter.n = 1;
 	if (evld_waiters_add(&r->b->waiters, &r->waiter) != 0) {
 		evld_req_park_release(r);
 		return 0; /* shutting down: the empty answer */
 	}
 	/* An append between the read and the registration fired nobody. */
-	if (evld_name_copy(topic, m.topic) != 0 ||
-	    evls_partition_info_get(r->b->store, topic, info.partition, &pi) !=
-	        0 ||
-	    pi.next_offset > info.next_offset) {
+	if (evld_name_copy(topic, m.topic) != 0
+	    || evls_partition_info_get(r->b->store, topic, info.partition, &pi)
+	        != 0
+	    || pi.next_offset > info.next_offset) {
 		(void) evld_waiters_remove(&r->b->waiters, &r->waiter);
 		evld_req_park_release(r);
 		return stream_build(r, &m, &info, &n);
 	}
 	nng_msg_free(r->resp); /* rebuilt when it wakes */
-	r->resp    = NULL;
-	r->resume  = stream_resume;
+	r->resp = NULL;
+	r->resume = stream_resume;
 	r->park_ms = m.max_wait_ms;
 	evld_waiters_arm(&r->b->waiters, &r->waiter, stream_arm, r);
 	return EVLD_ASYNC;
@@ -210,15 +210,16 @@ evld_handle_stream_info(struct evld_req *r)
 		return rv;
 	if ((rv = stream_names(r, m.topic, m.key, topic)) != 0)
 		return rv;
-	if ((rv = evls_stream_info_get(r->b->store, topic, m.key.p, m.key.len,
-	         &info)) != 0)
+	if ((rv = evls_stream_info_get(
+	         r->b->store, topic, m.key.p, m.key.len, &info))
+	    != 0)
 		return stream_errmsg(r, rv);
-	o.partition     = info.partition;
-	o.version       = info.version;
+	o.partition = info.partition;
+	o.version = info.version;
 	o.first_version = info.first_version;
-	o.snapshot      = info.snapshot;
-	o.last_offset   = info.last_offset;
-	o.deleted       = info.deleted ? 1 : 0;
+	o.snapshot = info.snapshot;
+	o.last_offset = info.last_offset;
+	o.deleted = info.deleted ? 1 : 0;
 	if ((rv = evld_resp_begin(r, 64)) != 0)
 		return rv;
 	EVLD_PUT(r->resp, rv, evlp_stream_info_resp_encode(w, &o));
@@ -238,8 +239,8 @@ evld_handle_delete_stream(struct evld_req *r)
 	if ((rv = stream_names(r, m.topic, m.key, topic)) != 0)
 		return rv;
 	rv = evls_stream_delete(r->b->store, topic, m.key.p, m.key.len,
-	    m.expected_version,
-	    (m.flags & EVLP_DELETE_FORGET_VERSIONS) != 0, &cur);
+	    m.expected_version, (m.flags & EVLP_DELETE_FORGET_VERSIONS) != 0,
+	    &cur);
 	if (rv == EVL_EWRONGVERSION)
 		r->detail = cur;
 	if (rv == EVL_ENOTFOUND)

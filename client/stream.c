@@ -31,8 +31,9 @@ stream_check(evl_client *c, const char *topic, const void *key, size_t klen)
 	if (topic == NULL || *topic == '\0' || strlen(topic) > UINT16_MAX)
 		return evlc_fail(c, EVL_EBADNAME, "missing or too long topic");
 	if ((key == NULL && klen > 0) || klen > 4096)
-		return evlc_fail(c, EVL_EINVAL, "a stream key is 0 to 4096 "
-		                                "bytes");
+		return evlc_fail(c, EVL_EINVAL,
+		    "a stream key is 0 to 4096 "
+		    "bytes");
 	return 0;
 }
 
@@ -57,12 +58,12 @@ append_encode(evlp_wr *w, const void *arg)
 {
 	const append_arg *a = arg;
 	evlp_produce_req  r = {
-		 .topic            = view_of(a->topic, strlen(a->topic)),
-		 .partition        = a->partition,
-		 .acks             = EVLP_ACKS_WRITTEN,
+		 .topic = view_of(a->topic, strlen(a->topic)),
+		 .partition = a->partition,
+		 .acks = EVLP_ACKS_WRITTEN,
 		 .expected_version = a->expected,
-		 .timeout_ms       = 0,
-		 .batch            = a->batch,
+		 .timeout_ms = 0,
+		 .batch = a->batch,
 	};
 	evlp_produce_req_encode(w, &r);
 }
@@ -73,10 +74,10 @@ static int
 append_batch(const void *key, size_t klen, const evl_event *ev, size_t n,
     const char *tag, uint8_t **out, size_t *len)
 {
-	evlp_header     *hs = NULL;
-	evlp_record_in   rin;
-	size_t           cap = EVLP_BATCH_HEADER_SIZE, maxh = 1;
-	int              rv  = 0;
+	evlp_header       *hs = NULL;
+	evlp_record_in     rin;
+	size_t             cap = EVLP_BATCH_HEADER_SIZE, maxh = 1;
+	int                rv = 0;
 	evlp_batch_builder b;
 
 	for (size_t i = 0; i < n; i++)
@@ -102,28 +103,28 @@ append_batch(const void *key, size_t klen, const evl_event *ev, size_t n,
 				break;
 			}
 			for (; h < e->header_count; h++) {
-				hs[h].name  = view_of(e->headers[h].name,
-                                    e->headers[h].name_len);
+				hs[h].name = view_of(e->headers[h].name,
+				    e->headers[h].name_len);
 				hs[h].value = view_of(e->headers[h].value,
 				    e->headers[h].value_len);
 			}
 			if (i == 0 && tag != NULL) {
-				hs[h].name  = view_of(UPDATE_TAG_HEADER,
-                                    strlen(UPDATE_TAG_HEADER));
+				hs[h].name = view_of(UPDATE_TAG_HEADER,
+				    strlen(UPDATE_TAG_HEADER));
 				hs[h].value = view_of(tag, strlen(tag));
 				h++;
 			}
-			rin.key          = key != NULL ? key : "";
-			rin.key_len      = klen;
-			rin.value        = e->value;
-			rin.value_len    = e->value_len;
-			rin.headers      = hs;
+			rin.key = key != NULL ? key : "";
+			rin.key_len = klen;
+			rin.value = e->value;
+			rin.value_len = e->value_len;
+			rin.headers = hs;
 			rin.header_count = h;
-			rin.timestamp    = e->timestamp;
-			rin.attributes   = e->snapshot ? EVLP_REC_SNAPSHOT : 0;
+			rin.timestamp = e->timestamp;
+			rin.attributes = e->snapshot ? EVLP_REC_SNAPSHOT : 0;
 			if (pass == 0)
-				cap += evlp_record_size(&rin, ev[0].timestamp,
-				    (uint32_t) i);
+				cap += evlp_record_size(
+				    &rin, ev[0].timestamp, (uint32_t) i);
 			else
 				rv = evlp_batch_build_add(&b, &rin);
 		}
@@ -140,9 +141,9 @@ append_batch(const void *key, size_t klen, const evl_event *ev, size_t n,
 }
 
 static int
-stream_append(evl_client *c, const char *topic, const void *key,
-    size_t klen, int64_t expected, const evl_event *events, size_t n,
-    const char *tag, evl_append_result *res)
+stream_append(evl_client *c, const char *topic, const void *key, size_t klen,
+    int64_t expected, const evl_event *events, size_t n, const char *tag,
+    evl_append_result *res)
 {
 	evlc_resp         resp = { 0 };
 	evlp_produce_resp r;
@@ -153,8 +154,8 @@ stream_append(evl_client *c, const char *topic, const void *key,
 
 	if ((rv = stream_check(c, topic, key, klen)) != 0)
 		return rv;
-	if (events == NULL || n == 0 || n > UINT32_MAX ||
-	    expected < EVL_VERSION_EXISTS)
+	if (events == NULL || n == 0 || n > UINT32_MAX
+	    || expected < EVL_VERSION_EXISTS)
 		return evlc_fail(c, EVL_EINVAL,
 		    "an append needs events and a valid expected version");
 	if ((rv = evlc_topic_partitions(c, topic, &nparts)) != 0)
@@ -171,15 +172,15 @@ stream_append(evl_client *c, const char *topic, const void *key,
 	rv = evlc_call(c, EVLP_OP_PRODUCE, append_encode, &a, 0, 0, &resp);
 	if (rv == EVL_EWRONGVERSION && res != NULL) {
 		res->partition = a.partition;
-		res->offset    = UINT64_MAX;
-		res->version   = resp.detail;
+		res->offset = UINT64_MAX;
+		res->version = resp.detail;
 	}
 	if (rv == 0 && (rv = evlp_produce_resp_decode(resp.body, &r)) != 0)
 		evlc_fail(c, rv, "malformed PRODUCE response");
 	if (rv == 0 && res != NULL) {
 		res->partition = a.partition;
-		res->offset    = r.base_offset;
-		res->version   = r.version;
+		res->offset = r.base_offset;
+		res->version = r.version;
 	}
 	evlc_resp_fini(&resp);
 	evlp_free(buf);
@@ -234,8 +235,8 @@ read_encode(evlp_wr *w, const void *arg)
 {
 	const read_arg      *a = arg;
 	evlp_read_stream_req r = { view_of(a->topic, strlen(a->topic)), a->key,
-		a->o->from_version, a->o->backwards ? 1 : 0, a->o->max_count, 0,
-		a->o->backwards ? 0 : a->o->max_wait_ms };
+		a->o->from_version, a->o->backwards ? 1 : 0, a->o->max_count,
+		0, a->o->backwards ? 0 : a->o->max_wait_ms };
 	evlp_read_stream_req_encode(w, &r);
 }
 
@@ -256,47 +257,48 @@ page_build(evlc_resp *resp, evl_stream_page **out)
 		nh += rec.header_count;
 	if (EVLP_ALLOC_STRUCT(sp) == NULL)
 		return EVL_ENOMEM;
-	if ((m.count > 0 &&
-	        (sp->pub.events = evlp_zalloc(
-	             sizeof(*sp->pub.events) * m.count)) == NULL) ||
-	    (nh > 0 && (sp->hdrs = evlp_alloc(sizeof(*sp->hdrs) * nh)) ==
-	            NULL)) {
+	if ((m.count > 0
+	        && (sp->pub.events
+	               = evlp_zalloc(sizeof(*sp->pub.events) * m.count))
+	            == NULL)
+	    || (nh > 0
+	        && (sp->hdrs = evlp_alloc(sizeof(*sp->hdrs) * nh)) == NULL)) {
 		evl_stream_page_free(&sp->pub);
 		return EVL_ENOMEM;
 	}
-	sp->pub.partition     = m.partition;
-	sp->pub.version       = m.version;
+	sp->pub.partition = m.partition;
+	sp->pub.version = m.version;
 	sp->pub.first_version = m.first_version;
-	sp->pub.snapshot      = m.snapshot;
-	sp->pub.count         = m.count;
-	it                    = m;
+	sp->pub.snapshot = m.snapshot;
+	sp->pub.count = m.count;
+	it = m;
 	while (evlp_read_stream_resp_next(&it, &rec)) {
 		evl_stream_event *e = &sp->pub.events[k++];
-		e->version            = rec.version;
-		e->offset             = rec.offset;
-		e->timestamp          = rec.append_time;
+		e->version = rec.version;
+		e->offset = rec.offset;
+		e->timestamp = rec.append_time;
 		e->producer_timestamp = rec.timestamp;
-		e->value              = rec.has_value ? rec.value.p : NULL;
+		e->value = rec.has_value ? rec.value.p : NULL;
 		if (rec.has_value && rec.value.len == 0)
 			e->value = ""; /* empty, not null */
-		e->value_len    = rec.value.len;
-		e->snapshot     = (rec.attributes & EVLP_REC_SNAPSHOT) != 0;
-		e->headers      = sp->hdrs + hi;
+		e->value_len = rec.value.len;
+		e->snapshot = (rec.attributes & EVLP_REC_SNAPSHOT) != 0;
+		e->headers = sp->hdrs + hi;
 		e->header_count = rec.header_count;
 		evlp_rd     hr;
 		evlp_header h;
 		evlp_rd_init(&hr, rec.headers.p, rec.headers.len);
 		while (evlp_header_next(&hr, &h)) {
 			evl_header *o = &sp->hdrs[hi++];
-			o->name       = (const char *) h.name.p;
-			o->name_len   = h.name.len;
-			o->value      = h.value.p;
-			o->value_len  = h.value.len;
+			o->name = (const char *) h.name.p;
+			o->name_len = h.name.len;
+			o->value = h.value.p;
+			o->value_len = h.value.len;
 		}
 	}
-	sp->msg   = resp->msg; /* the views point into it */
+	sp->msg = resp->msg; /* the views point into it */
 	resp->msg = NULL;
-	*out      = &sp->pub;
+	*out = &sp->pub;
 	return 0;
 }
 
@@ -370,12 +372,12 @@ evl_stream_info_get(evl_client *c, const char *topic, const void *key,
 	if (rv == 0 && (rv = evlp_stream_info_resp_decode(resp.body, &m)) != 0)
 		evlc_fail(c, rv, "malformed STREAM_INFO response");
 	if (rv == 0) {
-		out->partition     = m.partition;
-		out->version       = m.version;
+		out->partition = m.partition;
+		out->version = m.version;
 		out->first_version = m.first_version;
-		out->snapshot      = m.snapshot;
-		out->last_offset   = m.last_offset;
-		out->deleted       = m.deleted;
+		out->snapshot = m.snapshot;
+		out->last_offset = m.last_offset;
+		out->deleted = m.deleted;
 	}
 	evlc_resp_fini(&resp);
 	return rv;
@@ -394,21 +396,22 @@ evl_stream_version(evl_client *c, const char *topic, const void *key,
 
 int
 evl_stream_delete(evl_client *c, const char *topic, const void *key,
-    size_t key_len, int64_t expected_version, unsigned flags,
-    int64_t *current)
+    size_t key_len, int64_t expected_version, unsigned flags, int64_t *current)
 {
 	evlc_resp resp = { 0 };
 	int       rv;
 
 	if ((rv = stream_check(c, topic, key, key_len)) != 0)
 		return rv;
-	if (expected_version < EVL_VERSION_EXISTS ||
-	    (flags & ~EVL_DELETE_FORGET_VERSIONS) != 0)
-		return evlc_fail(c, EVL_EINVAL, "bad expected version or flags");
+	if (expected_version < EVL_VERSION_EXISTS
+	    || (flags & ~EVL_DELETE_FORGET_VERSIONS) != 0)
+		return evlc_fail(
+		    c, EVL_EINVAL, "bad expected version or flags");
 	info_arg a = { topic, view_of(key, key_len), expected_version, flags };
 	/* A delete is as safe to repeat as its expected version makes it:
 	 * with "any", a repeat finds the stream already empty. */
-	rv = evlc_call(c, EVLP_OP_DELETE_STREAM, delete_encode, &a, 0, 0, &resp);
+	rv = evlc_call(
+	    c, EVLP_OP_DELETE_STREAM, delete_encode, &a, 0, 0, &resp);
 	if (rv == EVL_EWRONGVERSION && current != NULL)
 		*current = resp.detail;
 	evlc_resp_fini(&resp);
@@ -426,7 +429,7 @@ update_load(evl_client *c, const char *topic, const void *key, size_t klen,
 	evl_stream_read_opts o;
 	evl_stream_page     *p;
 	int64_t              last = -1;
-	bool                 any  = false;
+	bool                 any = false;
 	int                  rv;
 
 	evl_stream_read_opts_init(&o);
@@ -440,7 +443,7 @@ update_load(evl_client *c, const char *topic, const void *key, size_t klen,
 			if (agg->apply != NULL)
 				rv = agg->apply(agg->arg, &p->events[i]);
 			last = p->events[i].version;
-			any  = true;
+			any = true;
 		}
 		bool done = p->count == 0 || last >= p->version;
 		if (!any)
@@ -464,25 +467,26 @@ update_landed(evl_client *c, const char *topic, const void *key, size_t klen,
 	evl_stream_read_opts o;
 	evl_stream_page     *p;
 	bool                 found = false;
-	size_t               tl    = strlen(tag);
+	size_t               tl = strlen(tag);
 
 	evl_stream_read_opts_init(&o);
 	o.from_version = v;
-	o.max_count    = 1;
+	o.max_count = 1;
 	if (evl_stream_read(c, topic, key, klen, &o, &p) != 0)
 		return false;
 	if (p->count == 1 && p->events[0].version == v) {
 		const evl_stream_event *e = &p->events[0];
 		for (size_t h = 0; h < e->header_count && !found; h++)
-			found = e->headers[h].name_len ==
-			        strlen(UPDATE_TAG_HEADER) &&
-			    memcmp(e->headers[h].name, UPDATE_TAG_HEADER,
-			        e->headers[h].name_len) == 0 &&
-			    e->headers[h].value_len == tl &&
-			    memcmp(e->headers[h].value, tag, tl) == 0;
+			found = e->headers[h].name_len
+			        == strlen(UPDATE_TAG_HEADER)
+			    && memcmp(e->headers[h].name, UPDATE_TAG_HEADER,
+			           e->headers[h].name_len)
+			        == 0
+			    && e->headers[h].value_len == tl
+			    && memcmp(e->headers[h].value, tag, tl) == 0;
 		if (found && res != NULL) {
 			res->partition = p->partition;
-			res->offset    = e->offset;
+			res->offset = e->offset;
 		}
 	}
 	evl_stream_page_free(p);
@@ -503,7 +507,7 @@ evl_stream_update(evl_client *c, const char *topic, const void *key,
 		max_attempts = 10;
 	for (int attempt = 0; attempt < max_attempts; attempt++) {
 		const evl_event *ev = NULL;
-		size_t           n  = 0;
+		size_t           n = 0;
 		int64_t          v;
 		char             tag[33];
 
@@ -514,8 +518,8 @@ evl_stream_update(evl_client *c, const char *topic, const void *key,
 		if (n == 0) {
 			if (res != NULL) {
 				res->partition = 0;
-				res->offset    = UINT64_MAX;
-				res->version   = v;
+				res->offset = UINT64_MAX;
+				res->version = v;
 			}
 			return 0;
 		}
@@ -528,9 +532,9 @@ evl_stream_update(evl_client *c, const char *topic, const void *key,
 				*res = r;
 			return 0;
 		}
-		if (rv != EVL_EWRONGVERSION && rv != EVL_ECONNRESET &&
-		    rv != EVL_ETIMEDOUT && rv != EVL_ESHUTDOWN &&
-		    rv != EVL_EBUSY)
+		if (rv != EVL_EWRONGVERSION && rv != EVL_ECONNRESET
+		    && rv != EVL_ETIMEDOUT && rv != EVL_ESHUTDOWN
+		    && rv != EVL_EBUSY)
 			return rv;
 		/* Did this attempt land after all (an answer lost on the
 		 * way, or the conflict was with itself)? */

@@ -27,18 +27,19 @@ evlp_read_stream_req_decode(evlp_view body, evlp_read_stream_req *m)
 	evlp_rd              r;
 	evlp_read_stream_req x;
 	evlp_rd_init(&r, body.p, body.len);
-	x.topic        = evlp_rd_str(&r);
-	x.key          = evlp_rd_bytes(&r);
+	x.topic = evlp_rd_str(&r);
+	x.key = evlp_rd_bytes(&r);
 	x.from_version = evlp_rd_i64(&r);
-	x.backwards    = evlp_rd_u8(&r);
-	x.max_count    = evlp_rd_u32(&r);
-	x.max_bytes    = evlp_rd_u32(&r);
-	x.max_wait_ms  = evlp_rd_u32(&r);
-	int rv         = evlp_rd_finish(&r);
-	if (rv == 0 &&
-	    (x.backwards > 1 || x.from_version < EVLP_STREAM_FROM_SNAPSHOT ||
-	        (x.from_version == EVLP_STREAM_FROM_END && !x.backwards) ||
-	        (x.from_version == EVLP_STREAM_FROM_SNAPSHOT && x.backwards)))
+	x.backwards = evlp_rd_u8(&r);
+	x.max_count = evlp_rd_u32(&r);
+	x.max_bytes = evlp_rd_u32(&r);
+	x.max_wait_ms = evlp_rd_u32(&r);
+	int rv = evlp_rd_finish(&r);
+	if (rv == 0
+	    && (x.backwards > 1 || x.from_version < EVLP_STREAM_FROM_SNAPSHOT
+	        || (x.from_version == EVLP_STREAM_FROM_END && !x.backwards)
+	        || (x.from_version == EVLP_STREAM_FROM_SNAPSHOT
+	            && x.backwards)))
 		rv = EVL_EINVAL;
 	if (rv == 0)
 		*m = x;
@@ -79,20 +80,20 @@ static void
 stream_record_read(evlp_rd *r, void *entry)
 {
 	evlp_stream_record *x = entry;
-	x->version      = evlp_rd_i64(r);
-	x->offset       = evlp_rd_u64(r);
-	x->append_time  = evlp_rd_i64(r);
-	x->timestamp    = evlp_rd_i64(r);
-	x->attributes   = evlp_rd_u8(r);
-	uint8_t hv      = evlp_rd_u8(r);
-	x->value        = evlp_rd_bytes(r);
+	x->version = evlp_rd_i64(r);
+	x->offset = evlp_rd_u64(r);
+	x->append_time = evlp_rd_i64(r);
+	x->timestamp = evlp_rd_i64(r);
+	x->attributes = evlp_rd_u8(r);
+	uint8_t hv = evlp_rd_u8(r);
+	x->value = evlp_rd_bytes(r);
 	x->header_count = evlp_rd_u32(r);
-	x->headers      = evlp_rd_bytes(r);
-	x->has_value    = hv == 1;
+	x->headers = evlp_rd_bytes(r);
+	x->has_value = hv == 1;
 	if (r->err)
 		return;
-	if (hv > 1 || (hv == 0 && x->value.len != 0) || x->version < 0 ||
-	    (x->attributes & ~EVLP_REC_SNAPSHOT) != 0) {
+	if (hv > 1 || (hv == 0 && x->value.len != 0) || x->version < 0
+	    || (x->attributes & ~EVLP_REC_SNAPSHOT) != 0) {
 		evlp_rd_fail(r, EVL_EPROTO);
 		return;
 	}
@@ -114,11 +115,11 @@ evlp_read_stream_resp_decode(evlp_view body, evlp_read_stream_resp *m)
 	evlp_read_stream_resp x;
 	evlp_stream_record    scratch;
 	evlp_rd_init(&r, body.p, body.len);
-	x.partition     = evlp_rd_u32(&r);
-	x.version       = evlp_rd_i64(&r);
+	x.partition = evlp_rd_u32(&r);
+	x.version = evlp_rd_i64(&r);
 	x.first_version = evlp_rd_u64(&r);
-	x.snapshot      = evlp_rd_i64(&r);
-	x.count         = evlp_rd_u32(&r);
+	x.snapshot = evlp_rd_i64(&r);
+	x.count = evlp_rd_u32(&r);
 	if (r.err == 0)
 		evlp_list_take(&r, x.count, STREAM_REC_MIN, stream_record_read,
 		    &scratch, &x.recs_);
@@ -151,8 +152,8 @@ evlp_stream_info_req_decode(evlp_view body, evlp_stream_req *m)
 	evlp_stream_req x = { .expected_version = EVLP_VERSION_ANY };
 	evlp_rd_init(&r, body.p, body.len);
 	x.topic = evlp_rd_str(&r);
-	x.key   = evlp_rd_bytes(&r);
-	int rv  = evlp_rd_finish(&r);
+	x.key = evlp_rd_bytes(&r);
+	int rv = evlp_rd_finish(&r);
 	if (rv == 0)
 		*m = x;
 	return rv;
@@ -173,14 +174,14 @@ evlp_delete_stream_req_decode(evlp_view body, evlp_stream_req *m)
 	evlp_rd         r;
 	evlp_stream_req x;
 	evlp_rd_init(&r, body.p, body.len);
-	x.topic            = evlp_rd_str(&r);
-	x.key              = evlp_rd_bytes(&r);
+	x.topic = evlp_rd_str(&r);
+	x.key = evlp_rd_bytes(&r);
 	x.expected_version = evlp_rd_i64(&r);
-	x.flags            = evlp_rd_u8(&r);
-	int rv             = evlp_rd_finish(&r);
-	if (rv == 0 &&
-	    (x.expected_version < EVLP_VERSION_EXISTS ||
-	        (x.flags & ~EVLP_DELETE_FORGET_VERSIONS) != 0))
+	x.flags = evlp_rd_u8(&r);
+	int rv = evlp_rd_finish(&r);
+	if (rv == 0
+	    && (x.expected_version < EVLP_VERSION_EXISTS
+	        || (x.flags & ~EVLP_DELETE_FORGET_VERSIONS) != 0))
 		rv = EVL_EINVAL;
 	if (rv == 0)
 		*m = x;
@@ -206,13 +207,13 @@ evlp_stream_info_resp_decode(evlp_view body, evlp_stream_info_resp *m)
 	evlp_rd               r;
 	evlp_stream_info_resp x;
 	evlp_rd_init(&r, body.p, body.len);
-	x.partition     = evlp_rd_u32(&r);
-	x.version       = evlp_rd_i64(&r);
+	x.partition = evlp_rd_u32(&r);
+	x.version = evlp_rd_i64(&r);
 	x.first_version = evlp_rd_u64(&r);
-	x.snapshot      = evlp_rd_i64(&r);
-	x.last_offset   = evlp_rd_u64(&r);
-	x.deleted       = evlp_rd_u8(&r);
-	int rv          = evlp_rd_finish(&r);
+	x.snapshot = evlp_rd_i64(&r);
+	x.last_offset = evlp_rd_u64(&r);
+	x.deleted = evlp_rd_u8(&r);
+	int rv = evlp_rd_finish(&r);
 	if (rv == 0 && (x.version < -1 || x.snapshot < -1 || x.deleted > 1))
 		rv = EVL_EPROTO;
 	if (rv == 0)

@@ -81,8 +81,8 @@ int evls_heads_admit(evls_store *s, evls_heads *m, evls_topic *t,
  * Errors (replay only): EVL_ENOMEM, EVL_EIO, EVL_ECORRUPT.
  */
 int evls_heads_apply(evls_store *s, evls_heads *m, evls_topic *t,
-    uint32_t part, const uint8_t *batch, size_t len,
-    leveldb_writebatch_t *mb, int64_t *version);
+    uint32_t part, const uint8_t *batch, size_t len, leveldb_writebatch_t *mb,
+    int64_t *version);
 
 /* Puts every changed head and producer state of the map into mb. */
 void evls_heads_put(evls_heads *m, leveldb_writebatch_t *mb);

@@ -235,8 +235,9 @@ recover_replay(evls_store *s, uint64_t applied, uint64_t *replayed)
 			evls_val_idx(v, &x);
 			leveldb_writebatch_put(
 			    mb, (char *) k, sizeof(k), (char *) v, sizeof(v));
-			/* Stream versions and producer states follow from the
-			 * batches in log order, as the writer assigned them. */
+			/* Stream versions and producer states follow from
+			 * the batches in log order, as the writer assigned
+			 * them. */
 			int64_t ver;
 			if ((t->config.key_index ||
 			        evls_heads_is_producer(val)) &&

@@ -47,10 +47,11 @@ stream_locate(evls_store *s, const char *topic, const void *key, size_t klen,
 	} else if (!t->config.key_index) {
 		rv = EVL_EINVAL;
 	} else {
-		l->tid  = t->id;
-		l->part = evlp_partition_for_key(key, klen, t->config.partitions);
+		l->tid = t->id;
+		l->part
+		    = evlp_partition_for_key(key, klen, t->config.partitions);
 		l->first_offset = t->parts[l->part].first;
-		l->next_offset  = t->parts[l->part].next;
+		l->next_offset = t->parts[l->part].next;
 	}
 	pthread_mutex_unlock(&s->mu);
 	return rv;
@@ -66,9 +67,9 @@ stream_head(evls_store *s, uint32_t tid, const void *key, size_t klen,
 	size_t  vlen;
 	memset(h, 0, sizeof(*h));
 	h->snapshot = -1;
-	*exists     = false;
-	int rv = evls_db_get(&s->meta, k, evls_key_head(k, tid, key, klen),
-	    &val, &vlen);
+	*exists = false;
+	int rv = evls_db_get(
+	    &s->meta, k, evls_key_head(k, tid, key, klen), &val, &vlen);
 	if (rv == EVL_ENOTFOUND)
 		return 0;
 	if (rv != 0)
@@ -82,15 +83,15 @@ stream_head(evls_store *s, uint32_t tid, const void *key, size_t klen,
 static void
 stream_info_fill(evls_stream_info *i, const stream_loc *l, const evls_head *h)
 {
-	i->partition     = l->part;
-	i->version       = (int64_t) h->next_version - 1;
+	i->partition = l->part;
+	i->version = (int64_t) h->next_version - 1;
 	i->first_version = h->first_version;
-	i->snapshot      = h->snapshot >= 0 &&
-	        (uint64_t) h->snapshot >= h->first_version
+	i->snapshot
+	    = h->snapshot >= 0 && (uint64_t) h->snapshot >= h->first_version
 	    ? h->snapshot
 	    : -1;
 	i->last_offset = h->last_offset;
-	i->deleted     = (h->flags & EVLS_HEAD_DELETED) != 0;
+	i->deleted = (h->flags & EVLS_HEAD_DELETED) != 0;
 	i->next_offset = l->next_offset;
 }
 
@@ -102,8 +103,8 @@ evls_stream_info_get(evls_store *s, const char *topic, const void *key,
 	evls_head  h;
 	bool       exists;
 	int        rv;
-	if ((rv = stream_locate(s, topic, key, klen, &l)) != 0 ||
-	    (rv = stream_head(s, l.tid, key, klen, &h, &exists)) != 0)
+	if ((rv = stream_locate(s, topic, key, klen, &l)) != 0
+	    || (rv = stream_head(s, l.tid, key, klen, &h, &exists)) != 0)
 		return rv;
 	stream_info_fill(out, &l, &h);
 	return 0;
@@ -136,8 +137,8 @@ stream_record(evls_store *s, stream_batch *b, uint32_t tid, uint32_t part,
     uint64_t offset, evlp_record *rec)
 {
 	int rv;
-	if (b->val == NULL || offset < b->x.base_offset ||
-	    offset > b->x.last_offset) {
+	if (b->val == NULL || offset < b->x.base_offset
+	    || offset > b->x.last_offset) {
 		uint8_t ik[EVLS_IDXKEY_SIZE], lk[EVLS_LOGKEY_SIZE];
 		size_t  klen, vlen;
 		stream_batch_drop(b);
@@ -154,8 +155,9 @@ stream_record(evls_store *s, stream_batch *b, uint32_t tid, uint32_t part,
 		if (offset < b->x.base_offset)
 			return EVL_ENOTFOUND;
 		evls_key_log(lk, b->x.seq, tid, part);
-		if ((rv = evls_db_get(&s->log, lk, sizeof(lk), &b->val,
-		         &b->len)) != 0)
+		if ((rv = evls_db_get(
+		         &s->log, lk, sizeof(lk), &b->val, &b->len))
+		    != 0)
 			return rv;
 		if (!evls_batch_ok(&b->x, (uint8_t *) b->val, b->len)) {
 			stream_batch_drop(b);
@@ -188,10 +190,11 @@ evls_stream_read(evls_store *s, const char *topic, const void *key,
 	uint64_t         start, sent = 0, bytes = 0;
 	int              rv;
 
-	if (from < EVLS_FROM_SNAPSHOT || (backwards && from == EVLS_FROM_SNAPSHOT))
+	if (from < EVLS_FROM_SNAPSHOT
+	    || (backwards && from == EVLS_FROM_SNAPSHOT))
 		return EVL_EINVAL;
-	if ((rv = stream_locate(s, topic, key, klen, &l)) != 0 ||
-	    (rv = stream_head(s, l.tid, key, klen, &h, &exists)) != 0)
+	if ((rv = stream_locate(s, topic, key, klen, &l)) != 0
+	    || (rv = stream_head(s, l.tid, key, klen, &h, &exists)) != 0)
 		return rv;
 	stream_info_fill(&info, &l, &h);
 	if (info_out != NULL)
@@ -214,7 +217,7 @@ evls_stream_read(evls_store *s, const char *topic, const void *key,
 	}
 
 	memset(&b, 0, sizeof(b));
-	b.mi                   = evls_db_iter(&s->meta);
+	b.mi = evls_db_iter(&s->meta);
 	leveldb_iterator_t *vi = evls_db_iter(&s->meta);
 	size_t vlen = evls_key_version(vk, l.tid, key, klen, start);
 	size_t plen = vlen - 8;
@@ -229,9 +232,10 @@ evls_stream_read(evls_store *s, const char *topic, const void *key,
 	while (evls_db_iter_has_prefix(vi, vk, plen)) {
 		size_t         kl, vl;
 		const char    *k = leveldb_iter_key(vi, &kl);
-		const uint8_t *v = (const uint8_t *) leveldb_iter_value(vi, &vl);
-		uint64_t       ver, off;
-		evlp_record    rec;
+		const uint8_t *v
+		    = (const uint8_t *) leveldb_iter_value(vi, &vl);
+		uint64_t    ver, off;
+		evlp_record rec;
 		if (!evls_key_version_decode(k, kl, plen, &ver) || vl != 8) {
 			rv = EVL_ECORRUPT;
 			break;
@@ -246,8 +250,8 @@ evls_stream_read(evls_store *s, const char *topic, const void *key,
 			} else if (rv != 0) {
 				break;
 			} else if ((rec.attributes & EVLP_REC_ERASED) == 0) {
-				uint64_t n = rec.key.len + rec.value.len +
-				    rec.headers.len;
+				uint64_t n = rec.key.len + rec.value.len
+				    + rec.headers.len;
 				if (sent > 0 && bytes + n > max_bytes)
 					break;
 				if ((rv = sink(arg, (int64_t) ver, &rec)) != 0)
@@ -284,8 +288,8 @@ stream_erase(uint8_t *b, size_t len, const void *key, size_t klen)
 		uint8_t *start = (uint8_t *) it.rd.p;
 		if (!evlp_batch_next(&it, &rec))
 			break;
-		if (!rec.has_key || rec.key.len != klen ||
-		    memcmp(rec.key.p, key, klen) != 0)
+		if (!rec.has_key || rec.key.len != klen
+		    || memcmp(rec.key.p, key, klen) != 0)
 			continue;
 		/* Skip the record's length varint: attributes come next,
 		 * one byte (its values are below 0x80). */
@@ -301,11 +305,13 @@ stream_erase(uint8_t *b, size_t len, const void *key, size_t klen)
 			if (hd.name.len > 0)
 				memset((uint8_t *) hd.name.p, 0, hd.name.len);
 			if (hd.value.len > 0)
-				memset((uint8_t *) hd.value.p, 0, hd.value.len);
+				memset(
+				    (uint8_t *) hd.value.p, 0, hd.value.len);
 		}
 	}
-	evlp_put_u32(b + 20, evlp_crc32c(0, b + EVLP_BATCH_CRC_START,
-	                         len - EVLP_BATCH_CRC_START));
+	evlp_put_u32(b + 20,
+	    evlp_crc32c(
+	        0, b + EVLP_BATCH_CRC_START, len - EVLP_BATCH_CRC_START));
 }
 
 /* The delete's walk over the key's versions; commit_mu held. */
@@ -317,19 +323,21 @@ stream_delete_walk(evls_store *s, const stream_loc *l, const void *key,
 	uint8_t      vk[EVLS_VERKEY_MAX];
 	stream_batch b;
 	uint64_t     done_seq = 0;
-	int          rv       = 0;
+	int          rv = 0;
 
 	memset(&b, 0, sizeof(b));
-	b.mi                   = evls_db_iter(&s->meta);
+	b.mi = evls_db_iter(&s->meta);
 	leveldb_iterator_t *vi = evls_db_iter(&s->meta);
-	size_t vlen = evls_key_version(vk, l->tid, key, klen, h->first_version);
+	size_t              vlen
+	    = evls_key_version(vk, l->tid, key, klen, h->first_version);
 	size_t plen = vlen - 8;
 	leveldb_iter_seek(vi, (char *) vk, vlen);
 	for (; evls_db_iter_has_prefix(vi, vk, plen); leveldb_iter_next(vi)) {
 		size_t         kl, vl;
 		const char    *k = leveldb_iter_key(vi, &kl);
-		const uint8_t *v = (const uint8_t *) leveldb_iter_value(vi, &vl);
-		evlp_record    rec;
+		const uint8_t *v
+		    = (const uint8_t *) leveldb_iter_value(vi, &vl);
+		evlp_record rec;
 		leveldb_writebatch_delete(mb, k, kl);
 		if (vl != 8)
 			continue;
@@ -381,8 +389,8 @@ evls_stream_delete(evls_store *s, const char *topic, const void *key,
 	if (expected < EVLS_VERSION_EXISTS)
 		return EVL_EINVAL;
 	pthread_mutex_lock(&s->commit_mu);
-	if ((rv = stream_locate(s, topic, key, klen, &l)) != 0 ||
-	    (rv = stream_head(s, l.tid, key, klen, &h, &exists)) != 0)
+	if ((rv = stream_locate(s, topic, key, klen, &l)) != 0
+	    || (rv = stream_head(s, l.tid, key, klen, &h, &exists)) != 0)
 		goto out;
 	int64_t cur = (int64_t) h.next_version - 1;
 	if (!exists) {
@@ -403,7 +411,7 @@ evls_stream_delete(evls_store *s, const char *topic, const void *key,
 		leveldb_writebatch_delete(mb, (char *) hk, hlen);
 	} else {
 		h.first_version = h.next_version;
-		h.snapshot      = -1;
+		h.snapshot = -1;
 		h.flags |= EVLS_HEAD_DELETED;
 		evls_val_head(hv, &h);
 		leveldb_writebatch_put(

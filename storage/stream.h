@@ -49,9 +49,10 @@ typedef int (*evls_record_sink)(
     void *arg, int64_t version, const evlp_record *rec);
 
 /* Start versions for evls_stream_read besides a version >= 0. */
-#define EVLS_FROM_END      (-1) /* backwards: from the current version */
-#define EVLS_FROM_SNAPSHOT (-2) /* forwards: the newest snapshot, else
-                                   the first readable version */
+#define EVLS_FROM_END (-1) /* backwards: from the current version */
+#define EVLS_FROM_SNAPSHOT                                                    \
+	(-2) /* forwards: the newest snapshot, else                           \
+	        the first readable version */
 
 /*
  * evls_stream_read hands sink the records of stream `key`, forwards from

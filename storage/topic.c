@@ -390,7 +390,8 @@ sweep_prefix(evls_store *s, const uint8_t *pfx, size_t plen)
 		leveldb_iterator_t *it = evls_db_iter(&s->meta);
 		size_t              n  = 0;
 		leveldb_iter_seek(it, (const char *) pfx, plen);
-		for (; n < SWEEP_CHUNK && evls_db_iter_has_prefix(it, pfx, plen);
+		for (; n < SWEEP_CHUNK &&
+		     evls_db_iter_has_prefix(it, pfx, plen);
 		     leveldb_iter_next(it), n++) {
 			size_t      klen;
 			const char *k = leveldb_iter_key(it, &klen);

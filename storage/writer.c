@@ -236,9 +236,10 @@ writer_write(evls_store *s, size_t n)
 		    s->mb, (char *) ik, sizeof(ik), (char *) iv, sizeof(iv));
 		/* Version index and producer state, in the same meta
 		 * WriteBatch; admit loaded every entry, so it cannot fail. */
-		if ((g->t->config.key_index || evls_heads_is_producer(a->batch)) &&
-		    (rv = evls_heads_apply(s, &s->heads, g->t, part, a->batch,
-		         a->len, s->mb, &a->version)) != 0)
+		if ((g->t->config.key_index ||
+		        evls_heads_is_producer(a->batch)) &&
+		    (rv = evls_heads_apply(s, &s->heads, g->t, part,
+		         a->batch, a->len, s->mb, &a->version)) != 0)
 			return rv;
 	}
 	evls_heads_put(&s->heads, s->mb);

@@ -4,7 +4,8 @@
  *
  * The CLI is a user of libevlog like any other: it includes only
  * <evlog/evlog.h>.  Exit statuses: 0 done, 1 runtime error (one line on
- * stderr starting "evlog: "), 2 usage error, 3 version conflict.  Data goes to stdout,
+ * stderr starting "evlog: "), 2 usage error, 3 version conflict.  Data
+ * goes to stdout,
  * everything else to stderr.
  */
 #ifndef EVLOG_CLI_CLI_H

@@ -224,8 +224,8 @@ parse(cli_global *g, int argc, char **argv, int first, produce_args *a)
 		return cli_usage("produce", "--expect-version writes to the "
 		                            "key's partition: no --partition");
 	if (a->have_expect && a->acks == EVL_ACKS_NONE)
-		return cli_usage("produce", "--expect-version needs an answer: "
-		                            "not --acks none");
+		return cli_usage("produce",
+		    "--expect-version needs an answer: not --acks none");
 	return 0;
 }
 
@@ -304,8 +304,9 @@ produce_expect(evl_client *c, const produce_args *a)
 			rv = cli_conflict("producing to stream", a->key,
 			    r.version);
 		else if (rv != 0)
-			rv = cli_fail(c, rv, "producing to stream '%s' of '%s'",
-			    a->key, a->topic);
+			rv = cli_fail(c, rv,
+			    "producing to stream '%s' of '%s'", a->key,
+			    a->topic);
 	}
 	for (size_t i = 0; lines != NULL && i < n; i++)
 		free(lines[i]);

@@ -132,8 +132,8 @@ parse(cli_global *g, int argc, char **argv, int first, stream_args *a)
 			else if (npos == 2)
 				a->key = arg;
 			else
-				return cli_usage("stream",
-				    "unexpected argument '%s'", arg);
+				return cli_usage(
+				    "stream", "unexpected argument '%s'", arg);
 			npos++;
 			break;
 		case OPT_FROM:
@@ -155,8 +155,8 @@ parse(cli_global *g, int argc, char **argv, int first, stream_args *a)
 			a->follow = true;
 			break;
 		case OPT_COUNT:
-			if (cli_parse_u64(arg, UINT64_MAX, &a->count) != 0 ||
-			    a->count == 0)
+			if (cli_parse_u64(arg, UINT64_MAX, &a->count) != 0
+			    || a->count == 0)
 				return cli_usage("stream",
 				    "--count: '%s' is not a positive number",
 				    arg);
@@ -183,25 +183,30 @@ parse(cli_global *g, int argc, char **argv, int first, stream_args *a)
 		}
 	}
 	if (a->sub == NULL)
-		return cli_usage("stream", "missing subcommand (read, version "
-		                           "or delete)");
-	if (strcmp(a->sub, "read") != 0 && strcmp(a->sub, "version") != 0 &&
-	    strcmp(a->sub, "delete") != 0)
+		return cli_usage("stream",
+		    "missing subcommand (read, version "
+		    "or delete)");
+	if (strcmp(a->sub, "read") != 0 && strcmp(a->sub, "version") != 0
+	    && strcmp(a->sub, "delete") != 0)
 		return cli_usage("stream", "unknown subcommand '%s'", a->sub);
 	if (a->topic == NULL || a->key == NULL)
 		return cli_usage("stream", "%s needs TOPIC and KEY", a->sub);
 	bool read = strcmp(a->sub, "read") == 0;
-	if (!read && (a->have_from || a->backwards || a->follow || a->json ||
-	                 a->count))
+	if (!read
+	    && (a->have_from || a->backwards || a->follow || a->json
+	        || a->count))
 		return cli_usage("stream", "read options given to %s", a->sub);
 	if (strcmp(a->sub, "delete") != 0 && (a->have_expect || a->forget))
-		return cli_usage("stream", "delete options given to %s", a->sub);
+		return cli_usage(
+		    "stream", "delete options given to %s", a->sub);
 	if (a->backwards && a->follow)
-		return cli_usage("stream", "--backwards and --follow cannot be "
-		                           "used together");
+		return cli_usage("stream",
+		    "--backwards and --follow cannot be "
+		    "used together");
 	if (a->backwards && a->from == EVL_STREAM_FROM_SNAPSHOT)
-		return cli_usage("stream", "--backwards reads from a version, "
-		                           "not from a snapshot");
+		return cli_usage("stream",
+		    "--backwards reads from a version, "
+		    "not from a snapshot");
 	return 0;
 }
 
@@ -235,16 +240,16 @@ print_event(const stream_args *a, const evl_stream_page *p,
 		return;
 	}
 	evl_record r = { .topic = a->topic,
-		.partition          = p->partition,
-		.offset             = e->offset,
-		.timestamp          = e->timestamp,
+		.partition = p->partition,
+		.offset = e->offset,
+		.timestamp = e->timestamp,
 		.producer_timestamp = e->producer_timestamp,
-		.key                = a->key,
-		.key_len            = strlen(a->key),
-		.value              = e->value,
-		.value_len          = e->value_len,
-		.headers            = e->headers,
-		.header_count       = e->header_count };
+		.key = a->key,
+		.key_len = strlen(a->key),
+		.value = e->value,
+		.value_len = e->value_len,
+		.headers = e->headers,
+		.header_count = e->header_count };
 	/* The line of `tail --json`, with "version" added before its
 	 * closing brace: cli_json_record ends every object with "}\n". */
 	cli_json_record(&r, b);
@@ -261,11 +266,11 @@ stream_read(evl_client *c, const stream_args *a)
 	evl_stream_page     *p;
 	cli_buf              b = { 0 };
 	uint64_t             printed = 0;
-	size_t               klen    = strlen(a->key);
-	int                  rv      = 0;
+	size_t               klen = strlen(a->key);
+	int                  rv = 0;
 
 	evl_stream_read_opts_init(&o);
-	o.backwards    = a->backwards;
+	o.backwards = a->backwards;
 	o.from_version = a->have_from ? a->from
 	    : a->backwards            ? EVL_STREAM_FROM_END
 	                              : 0;
@@ -273,7 +278,8 @@ stream_read(evl_client *c, const stream_args *a)
 		catch_signals();
 	while (!stop_flag) {
 		bool following = false;
-		if ((rv = evl_stream_read(c, a->topic, a->key, klen, &o, &p)) != 0)
+		if ((rv = evl_stream_read(c, a->topic, a->key, klen, &o, &p))
+		    != 0)
 			return cli_fail(c, rv, "reading stream '%s' of '%s'",
 			    a->key, a->topic);
 		for (size_t i = 0; i < p->count; i++) {
@@ -283,9 +289,9 @@ stream_read(evl_client *c, const stream_args *a)
 		}
 		int64_t last = p->count ? p->events[p->count - 1].version
 		                        : o.from_version;
-		bool end = p->count == 0 ||
-		    (a->backwards ? (uint64_t) last <= p->first_version
-		                  : last >= p->version);
+		bool    end = p->count == 0
+		    || (a->backwards ? (uint64_t) last <= p->first_version
+		                     : last >= p->version);
 		size_t n = p->count;
 		evl_stream_page_free(p);
 		if (b.len > 0) {
@@ -323,7 +329,8 @@ stream_version(evl_client *c, const stream_args *a)
 	int64_t v;
 	int rv = evl_stream_version(c, a->topic, a->key, strlen(a->key), &v);
 	if (rv != 0)
-		return cli_fail(c, rv, "stream '%s' of '%s'", a->key, a->topic);
+		return cli_fail(
+		    c, rv, "stream '%s' of '%s'", a->key, a->topic);
 	if (v < 0)
 		printf("none\n");
 	else
@@ -335,13 +342,13 @@ static int
 stream_delete(evl_client *c, const stream_args *a)
 {
 	int64_t cur = EVL_VERSION_NONE;
-	int     rv  = evl_stream_delete(c, a->topic, a->key, strlen(a->key),
-            a->expect, a->forget ? EVL_DELETE_FORGET_VERSIONS : 0, &cur);
+	int     rv = evl_stream_delete(c, a->topic, a->key, strlen(a->key),
+	        a->expect, a->forget ? EVL_DELETE_FORGET_VERSIONS : 0, &cur);
 	if (rv == EVL_EWRONGVERSION)
 		return cli_conflict("deleting stream", a->key, cur);
 	if (rv != 0)
-		return cli_fail(c, rv, "deleting stream '%s' of '%s'", a->key,
-		    a->topic);
+		return cli_fail(
+		    c, rv, "deleting stream '%s' of '%s'", a->key, a->topic);
 	return CLI_EXIT_OK;
 }
 

@@ -46,16 +46,16 @@ on_signal(int sig)
 	stop = 1;
 }
 
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS balances(account TEXT PRIMARY KEY,"
-    " balance INTEGER NOT NULL, events INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS ledger(partition INTEGER NOT NULL,"
-    " offset INTEGER NOT NULL, account TEXT NOT NULL, kind TEXT NOT NULL,"
-    " amount INTEGER NOT NULL, at_ms INTEGER NOT NULL,"
-    " PRIMARY KEY(partition, offset));"
-    "CREATE TABLE IF NOT EXISTS checkpoint(topic TEXT NOT NULL,"
-    " partition INTEGER NOT NULL, next_offset INTEGER NOT NULL,"
-    " PRIMARY KEY(topic, partition));";
+static const char schema[]
+    = "CREATE TABLE IF NOT EXISTS balances(account TEXT PRIMARY KEY,"
+      " balance INTEGER NOT NULL, events INTEGER NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS ledger(partition INTEGER NOT NULL,"
+      " offset INTEGER NOT NULL, account TEXT NOT NULL, kind TEXT NOT NULL,"
+      " amount INTEGER NOT NULL, at_ms INTEGER NOT NULL,"
+      " PRIMARY KEY(partition, offset));"
+      "CREATE TABLE IF NOT EXISTS checkpoint(topic TEXT NOT NULL,"
+      " partition INTEGER NOT NULL, next_offset INTEGER NOT NULL,"
+      " PRIMARY KEY(topic, partition));";
 
 typedef struct projector {
 	sqlite3      *db;
@@ -84,21 +84,22 @@ exec(sqlite3 *db, const char *sql)
 static int
 prepare(projector *p)
 {
-	static const char ledger[] =
-	    "INSERT INTO ledger(partition, offset, account, kind, amount,"
-	    " at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
+	static const char ledger[]
+	    = "INSERT INTO ledger(partition, offset, account, kind, amount,"
+	      " at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
 	/* A delta of the balance; "opened" creates the row. */
-	static const char balance[] =
-	    "INSERT INTO balances(account, balance, events) VALUES(?1, ?2, 1)"
-	    " ON CONFLICT(account) DO UPDATE SET"
-	    " balance = balance + excluded.balance, events = events + 1";
-	static const char checkpoint[] =
-	    "INSERT INTO checkpoint(topic, partition, next_offset)"
-	    " VALUES(?1, ?2, ?3) ON CONFLICT(topic, partition)"
-	    " DO UPDATE SET next_offset = excluded.next_offset";
-	if (sqlite3_prepare_v2(p->db, ledger, -1, &p->ledger, NULL) ||
-	    sqlite3_prepare_v2(p->db, balance, -1, &p->balance, NULL) ||
-	    sqlite3_prepare_v2(p->db, checkpoint, -1, &p->checkpoint, NULL))
+	static const char balance[]
+	    = "INSERT INTO balances(account, balance, events) VALUES(?1, ?2, "
+	      "1)"
+	      " ON CONFLICT(account) DO UPDATE SET"
+	      " balance = balance + excluded.balance, events = events + 1";
+	static const char checkpoint[]
+	    = "INSERT INTO checkpoint(topic, partition, next_offset)"
+	      " VALUES(?1, ?2, ?3) ON CONFLICT(topic, partition)"
+	      " DO UPDATE SET next_offset = excluded.next_offset";
+	if (sqlite3_prepare_v2(p->db, ledger, -1, &p->ledger, NULL)
+	    || sqlite3_prepare_v2(p->db, balance, -1, &p->balance, NULL)
+	    || sqlite3_prepare_v2(p->db, checkpoint, -1, &p->checkpoint, NULL))
 		return sql_fail(p->db, "prepare");
 	return 0;
 }
@@ -112,7 +113,8 @@ checkpoint_of(projector *p, uint32_t part)
 	if (sqlite3_prepare_v2(p->db,
 	        "SELECT next_offset FROM checkpoint WHERE topic = ?1 AND"
 	        " partition = ?2",
-	        -1, &st, NULL) != SQLITE_OK)
+	        -1, &st, NULL)
+	    != SQLITE_OK)
 		return 0;
 	sqlite3_bind_text(st, 1, TOPIC, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, part);
@@ -136,10 +138,9 @@ static int
 apply(projector *p, const evl_record *r)
 {
 	char      text[64], kind[16] = "";
-	long long n   = 0;
+	long long n = 0;
 	int64_t   delta = 0;
-	if (r->key == NULL || r->value == NULL ||
-	    r->value_len >= sizeof(text))
+	if (r->key == NULL || r->value == NULL || r->value_len >= sizeof(text))
 		goto checkpoint; /* not a bank event: only move on */
 	memcpy(text, r->value, r->value_len);
 	text[r->value_len] = '\0';
@@ -158,15 +159,15 @@ apply(projector *p, const evl_record *r)
 	}
 	sqlite3_bind_int64(p->ledger, 1, r->partition);
 	sqlite3_bind_int64(p->ledger, 2, (sqlite3_int64) r->offset);
-	sqlite3_bind_text(p->ledger, 3, r->key, (int) r->key_len,
-	    SQLITE_TRANSIENT);
+	sqlite3_bind_text(
+	    p->ledger, 3, r->key, (int) r->key_len, SQLITE_TRANSIENT);
 	sqlite3_bind_text(p->ledger, 4, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(p->ledger, 5, n);
 	sqlite3_bind_int64(p->ledger, 6, r->timestamp);
 	if (step(p->db, p->ledger, "ledger"))
 		return 1;
-	sqlite3_bind_text(p->balance, 1, r->key, (int) r->key_len,
-	    SQLITE_TRANSIENT);
+	sqlite3_bind_text(
+	    p->balance, 1, r->key, (int) r->key_len, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(p->balance, 2, delta);
 	if (step(p->db, p->balance, "balance"))
 		return 1;
@@ -180,8 +181,9 @@ checkpoint:
 static int
 usage(void)
 {
-	fprintf(stderr, "usage: evl-projector [-b URL] --db FILE [--follow] "
-	                "[--rebuild] [--batch N] [--crash-after N]\n");
+	fprintf(stderr,
+	    "usage: evl-projector [-b URL] --db FILE [--follow] "
+	    "[--rebuild] [--batch N] [--crash-after N]\n");
 	return 2;
 }
 
@@ -220,12 +222,13 @@ main(int argc, char **argv)
 
 	if (sqlite3_open(dbfile, &p.db) != SQLITE_OK)
 		return sql_fail(p.db, dbfile);
-	if (exec(p.db, "PRAGMA journal_mode=WAL") || exec(p.db, schema) ||
-	    prepare(&p))
+	if (exec(p.db, "PRAGMA journal_mode=WAL") || exec(p.db, schema)
+	    || prepare(&p))
 		return 1;
-	if (rebuild &&
-	    exec(p.db, "BEGIN; DELETE FROM ledger; DELETE FROM balances;"
-	               " DELETE FROM checkpoint; COMMIT"))
+	if (rebuild
+	    && exec(p.db,
+	        "BEGIN; DELETE FROM ledger; DELETE FROM balances;"
+	        " DELETE FROM checkpoint; COMMIT"))
 		return 1;
 
 	evl_client_opts_init(&co);
@@ -236,8 +239,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	evl_topic_info *t;
-	if ((rv = evl_topic_describe(c, TOPIC, &t)) != 0 ||
-	    (rv = evl_reader_open(&r, c, TOPIC, NULL)) != 0) {
+	if ((rv = evl_topic_describe(c, TOPIC, &t)) != 0
+	    || (rv = evl_reader_open(&r, c, TOPIC, NULL)) != 0) {
 		fprintf(stderr, "evl-projector: %s: %s\n", TOPIC,
 		    evl_strerror(rv));
 		evl_client_close(c);
@@ -245,7 +248,7 @@ main(int argc, char **argv)
 	}
 	/* Where to stop without --follow: the heads as of now. */
 	uint32_t  nparts = (uint32_t) t->partition_count;
-	uint64_t *heads  = calloc(nparts, sizeof(*heads));
+	uint64_t *heads = calloc(nparts, sizeof(*heads));
 	for (uint32_t i = 0; i < nparts; i++) {
 		heads[i] = t->partitions[i].next_offset;
 		evl_reader_seek(r, i, checkpoint_of(&p, i));
@@ -286,8 +289,8 @@ main(int argc, char **argv)
 		int caught_up = 1;
 		for (uint32_t i = 0; i < nparts; i++) {
 			uint64_t pos;
-			if (evl_reader_position(r, i, &pos) != 0 ||
-			    pos < heads[i])
+			if (evl_reader_position(r, i, &pos) != 0
+			    || pos < heads[i])
 				caught_up = 0;
 		}
 		if (caught_up)

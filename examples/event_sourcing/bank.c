@@ -61,7 +61,7 @@ static void
 account_reset(void *arg)
 {
 	account *a = arg;
-	a->open    = 0;
+	a->open = 0;
 	a->balance = 0;
 }
 
@@ -69,8 +69,8 @@ account_reset(void *arg)
 static int
 account_apply(void *arg, const evl_stream_event *e)
 {
-	account *a = arg;
-	char     text[64];
+	account  *a = arg;
+	char      text[64];
 	long long n;
 	if (e->value == NULL || e->value_len >= sizeof(text))
 		return BAD_EVENT;
@@ -83,7 +83,7 @@ account_apply(void *arg, const evl_stream_event *e)
 	} else if (sscanf(text, "withdrew %lld", &n) == 1) {
 		a->balance -= n;
 	} else if (sscanf(text, "snapshot %lld", &n) == 1) {
-		a->open    = 1;
+		a->open = 1;
 		a->balance = n;
 	} else {
 		return BAD_EVENT;
@@ -94,8 +94,7 @@ account_apply(void *arg, const evl_stream_event *e)
 /* Decides the command on the state: the events to append, or a
  * refusal. */
 static int
-account_decide(void *arg, int64_t version, const evl_event **events,
-    size_t *n)
+account_decide(void *arg, int64_t version, const evl_event **events, size_t *n)
 {
 	account *a = arg;
 	(void) version;
@@ -109,30 +108,30 @@ account_decide(void *arg, int64_t version, const evl_event **events,
 	case CMD_DEPOSIT:
 		if (!a->open)
 			return REFUSED_NO_ACCOUNT;
-		snprintf(a->buf, sizeof(a->buf), "deposited %" PRId64,
-		    a->amount);
+		snprintf(
+		    a->buf, sizeof(a->buf), "deposited %" PRId64, a->amount);
 		break;
 	case CMD_WITHDRAW:
 		if (!a->open)
 			return REFUSED_NO_ACCOUNT;
 		if (a->balance < a->amount)
 			return REFUSED_FUNDS; /* no overdraft */
-		snprintf(a->buf, sizeof(a->buf), "withdrew %" PRId64,
-		    a->amount);
+		snprintf(
+		    a->buf, sizeof(a->buf), "withdrew %" PRId64, a->amount);
 		break;
 	case CMD_SNAPSHOT:
 		if (!a->open)
 			return REFUSED_NO_ACCOUNT;
-		snprintf(a->buf, sizeof(a->buf), "snapshot %" PRId64,
-		    a->balance);
+		snprintf(
+		    a->buf, sizeof(a->buf), "snapshot %" PRId64, a->balance);
 		break;
 	}
 	memset(&a->ev, 0, sizeof(a->ev));
-	a->ev.value     = a->buf;
+	a->ev.value = a->buf;
 	a->ev.value_len = strlen(a->buf);
-	a->ev.snapshot  = a->cmd == CMD_SNAPSHOT;
-	*events         = &a->ev;
-	*n              = 1;
+	a->ev.snapshot = a->cmd == CMD_SNAPSHOT;
+	*events = &a->ev;
+	*n = 1;
 	return 0;
 }
 
@@ -180,7 +179,7 @@ aggregate_of(account *a)
 static int
 run(evl_client *c, const char *id, cmd_kind cmd, int64_t amount)
 {
-	account       a   = { .cmd = cmd, .amount = amount };
+	account       a = { .cmd = cmd, .amount = amount };
 	evl_aggregate agg = aggregate_of(&a);
 	/* Many processes on one account conflict often: retry enough. */
 	int rv = evl_stream_update(c, TOPIC, id, strlen(id), &agg, 1000, NULL);
@@ -190,8 +189,8 @@ run(evl_client *c, const char *id, cmd_kind cmd, int64_t amount)
 static int
 balance(evl_client *c, const char *id)
 {
-	account         a   = { 0 };
-	evl_stream_page *p;
+	account              a = { 0 };
+	evl_stream_page     *p;
 	evl_stream_read_opts o;
 	int                  rv;
 
@@ -199,7 +198,8 @@ balance(evl_client *c, const char *id)
 	evl_stream_read_opts_init(&o);
 	o.from_version = EVL_STREAM_FROM_SNAPSHOT;
 	for (;;) {
-		if ((rv = evl_stream_read(c, TOPIC, id, strlen(id), &o, &p)) != 0)
+		if ((rv = evl_stream_read(c, TOPIC, id, strlen(id), &o, &p))
+		    != 0)
 			return refused(rv, id);
 		for (size_t i = 0; i < p->count && rv == 0; i++)
 			rv = account_apply(&a, &p->events[i]);
@@ -226,7 +226,8 @@ history(evl_client *c, const char *id)
 	int                  rv;
 	evl_stream_read_opts_init(&o);
 	for (;;) {
-		if ((rv = evl_stream_read(c, TOPIC, id, strlen(id), &o, &p)) != 0)
+		if ((rv = evl_stream_read(c, TOPIC, id, strlen(id), &o, &p))
+		    != 0)
 			return refused(rv, id);
 		for (size_t i = 0; i < p->count; i++)
 			printf("%" PRId64 " %.*s\n", p->events[i].version,
@@ -259,9 +260,9 @@ main(int argc, char **argv)
 	if (argc - i < 2)
 		return usage();
 	cmd = argv[i++];
-	id  = argv[i++];
-	int need_amount = strcmp(cmd, "deposit") == 0 ||
-	    strcmp(cmd, "withdraw") == 0;
+	id = argv[i++];
+	int need_amount
+	    = strcmp(cmd, "deposit") == 0 || strcmp(cmd, "withdraw") == 0;
 	if (need_amount) {
 		char *end;
 		if (i >= argc)
@@ -270,8 +271,8 @@ main(int argc, char **argv)
 		if (*end != '\0' || amount <= 0)
 			return usage();
 	}
-	if (i + 1 < argc && strcmp(argv[i], "--repeat") == 0 &&
-	    strcmp(cmd, "withdraw") == 0) {
+	if (i + 1 < argc && strcmp(argv[i], "--repeat") == 0
+	    && strcmp(cmd, "withdraw") == 0) {
 		repeat = strtol(argv[i + 1], NULL, 10);
 		i += 2;
 		if (repeat <= 0)
@@ -291,7 +292,7 @@ main(int argc, char **argv)
 	evl_topic_config cfg;
 	evl_topic_config_init(&cfg);
 	cfg.partitions = 4;
-	cfg.key_index  = 1;
+	cfg.key_index = 1;
 	rv = evl_topic_create(c, TOPIC, &cfg);
 	if (rv != 0 && rv != EVL_ETOPICEXISTS) {
 		evl_client_close(c);
@@ -312,13 +313,12 @@ main(int argc, char **argv)
 		rv = run(c, id, CMD_WITHDRAW, amount);
 	else if (strcmp(cmd, "withdraw") == 0) {
 		long ok = 0;
-		rv      = 0;
+		rv = 0;
 		for (long k = 0; k < repeat && (rv == 0 || rv == 4); k++) {
-			account       a   = { .cmd = CMD_WITHDRAW,
-                                .amount = amount };
+			account a = { .cmd = CMD_WITHDRAW, .amount = amount };
 			evl_aggregate agg = aggregate_of(&a);
-			int           e   = evl_stream_update(
-                            c, TOPIC, id, strlen(id), &agg, 1000, NULL);
+			int           e = evl_stream_update(
+			              c, TOPIC, id, strlen(id), &agg, 1000, NULL);
 			if (e == 0)
 				ok++;
 			else if (e != REFUSED_FUNDS)

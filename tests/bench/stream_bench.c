@@ -94,19 +94,21 @@ submit(evls_store *s, inflight *f, const uint32_t *keys, size_t n,
 		memset(val, 'x', sizeof(val));
 		int m = snprintf(val, sizeof(val), "%s:%u:", k, ver);
 		val[m] = 'x';
-		evlp_record_in r = { .key = k, .key_len = strlen(k),
-			.value = val, .value_len = sizeof(val) };
+		evlp_record_in r = { .key = k,
+			.key_len = strlen(k),
+			.value = val,
+			.value_len = sizeof(val) };
 		if (evlp_batch_build_add(&b, &r) != 0)
 			die("batch", EVL_ETOOBIG);
 	}
 	evlp_batch_build_finish(&b, &len);
 	evls_append *a = evlp_zalloc(sizeof(*a));
-	a->topic       = "streams";
-	a->partition   = part;
-	a->batch       = buf;
-	a->len         = len;
-	a->done        = done;
-	a->arg         = f;
+	a->topic = "streams";
+	a->partition = part;
+	a->batch = buf;
+	a->len = len;
+	a->done = done;
+	a->arg = f;
 	pthread_mutex_lock(&f->mu);
 	while (f->n >= WINDOW)
 		pthread_cond_wait(&f->cv, &f->mu);
@@ -131,8 +133,8 @@ drain(inflight *f)
 static void
 fill(evls_store *s, uint32_t keys, uint32_t events, bool mixed)
 {
-	inflight  f = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0,
-                0 };
+	inflight f
+	    = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0 };
 	uint32_t *bypart[PARTS];
 	size_t    nby[PARTS] = { 0 };
 	for (int p = 0; p < PARTS; p++)
@@ -154,7 +156,8 @@ fill(evls_store *s, uint32_t keys, uint32_t events, bool mixed)
 			}
 			for (size_t i = 0; i < nby[p]; i += 100) {
 				size_t n = nby[p] - i < 100 ? nby[p] - i : 100;
-				submit(s, &f, &bypart[p][i], n, v, (uint32_t) p);
+				submit(
+				    s, &f, &bypart[p][i], n, v, (uint32_t) p);
 			}
 		}
 	}
@@ -176,12 +179,12 @@ check_sink(void *arg, int64_t version, const evlp_record *rec)
 {
 	check *c = arg;
 	char   want[48];
-	int    n = snprintf(want, sizeof(want), "%s:%" PRId64 ":", c->key,
-            version);
-	if (version != c->next || rec->value.len != 100 ||
-	    memcmp(rec->value.p, want, (size_t) n) != 0) {
-		fprintf(stderr, "evl-stream-bench: %s version %" PRId64
-		                ": wrong event\n",
+	int    n
+	    = snprintf(want, sizeof(want), "%s:%" PRId64 ":", c->key, version);
+	if (version != c->next || rec->value.len != 100
+	    || memcmp(rec->value.p, want, (size_t) n) != 0) {
+		fprintf(stderr,
+		    "evl-stream-bench: %s version %" PRId64 ": wrong event\n",
 		    c->key, version);
 		exit(1);
 	}
@@ -200,20 +203,21 @@ static void
 read_all(evls_store *s, uint32_t keys, uint32_t events)
 {
 	double *lat = malloc(sizeof(double) * keys);
-	double  t0  = now_s();
+	double  t0 = now_s();
 	for (uint32_t k = 0; k < keys; k++) {
 		char  name[32];
 		check c = { name, 0 };
 		key_of(name, sizeof(name), k);
-		double a  = now_s();
-		int    rv = evls_stream_read(s, "streams", name, strlen(name), 0,
-                    false, 0, SIZE_MAX, check_sink, &c, NULL);
-		lat[k]    = now_s() - a;
+		double a = now_s();
+		int rv = evls_stream_read(s, "streams", name, strlen(name), 0,
+		    false, 0, SIZE_MAX, check_sink, &c, NULL);
+		lat[k] = now_s() - a;
 		if (rv)
 			die("stream read", rv);
 		if (c.next != events) {
-			fprintf(stderr, "evl-stream-bench: %s: %" PRId64
-			                " events, want %u\n",
+			fprintf(stderr,
+			    "evl-stream-bench: %s: %" PRId64
+			    " events, want %u\n",
 			    name, c.next, events);
 			exit(1);
 		}
@@ -238,14 +242,14 @@ run(const char *base, uint32_t keys, uint32_t events, bool mixed)
 	evls_topic_config c;
 	snprintf(dir, sizeof(dir), "%s/%s", base, mixed ? "mixed" : "perkey");
 	evls_options_init(&o);
-	o.dir   = dir;
+	o.dir = dir;
 	o.fsync = EVLS_FSYNC_NEVER;
-	int rv  = evls_store_open(&s, &o);
+	int rv = evls_store_open(&s, &o);
 	if (rv)
 		die(dir, rv);
 	evls_topic_config_init(&c);
 	c.partitions = PARTS;
-	c.key_index  = true;
+	c.key_index = true;
 	if ((rv = evls_topic_create(s, "streams", &c)) != 0)
 		die("create", rv);
 	printf("%s appends (%s):\n", mixed ? "mixed" : "per-key",
@@ -258,10 +262,10 @@ run(const char *base, uint32_t keys, uint32_t events, bool mixed)
 int
 main(int argc, char **argv)
 {
-	const char *dir    = NULL;
-	uint32_t    keys   = 10000, events = 100;
+	const char *dir = NULL;
+	uint32_t    keys = 10000, events = 100;
 	bool        perkey = true, mixed = true;
-	char        tmp[]  = "/tmp/evl-stream-bench-XXXXXX";
+	char        tmp[] = "/tmp/evl-stream-bench-XXXXXX";
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
 			dir = argv[++i];
@@ -274,9 +278,10 @@ main(int argc, char **argv)
 		else if (strcmp(argv[i], "--per-key-only") == 0)
 			mixed = false;
 		else {
-			fprintf(stderr, "usage: evl-stream-bench [--dir D] "
-			                "[--keys N] [--events N] [--mixed-only | "
-			                "--per-key-only]\n");
+			fprintf(stderr,
+			    "usage: evl-stream-bench [--dir D] "
+			    "[--keys N] [--events N] [--mixed-only | "
+			    "--per-key-only]\n");
 			return 2;
 		}
 	}

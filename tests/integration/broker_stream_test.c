@@ -43,7 +43,8 @@ create_streams(nng_socket s, const char *topic, uint32_t partitions)
 	evlp_wr_init(&w, body, sizeof(body));
 	evlp_topic_req_encode(&w, &m);
 	cr_assert_eq(w.err, 0);
-	cr_assert_eq(evlt_call(s, EVLP_OP_CREATE_TOPIC, 1, body, w.len, &r), 0);
+	cr_assert_eq(
+	    evlt_call(s, EVLP_OP_CREATE_TOPIC, 1, body, w.len, &r), 0);
 	int st = r.frame.status;
 	evlt_resp_free(&r);
 	return st;
@@ -56,8 +57,10 @@ kbatch(uint8_t *buf, size_t cap, const char *key, const char *value,
 {
 	evlp_batch_builder b;
 	size_t             n;
-	evlp_record_in     r = { .key = key, .key_len = key ? strlen(key) : 0,
-                .value = value, .value_len = strlen(value) };
+	evlp_record_in     r = { .key = key,
+		    .key_len = key ? strlen(key) : 0,
+		    .value = value,
+		    .value_len = strlen(value) };
 	evlp_batch_build_init(&b, buf, cap);
 	if (pid >= 0)
 		evlp_batch_build_producer(&b, pid, 0, seq);
@@ -80,8 +83,8 @@ produce(nng_socket s, const char *topic, uint32_t part, int64_t expected,
 	evlp_wr          w;
 	evlt_resp        r;
 	produced         out = { 0 };
-	evlp_produce_req m   = { { (const uint8_t *) topic, strlen(topic) },
-                part, EVLP_ACKS_WRITTEN, expected, 0, { batch, blen } };
+	evlp_produce_req m = { { (const uint8_t *) topic, strlen(topic) },
+		part, EVLP_ACKS_WRITTEN, expected, 0, { batch, blen } };
 	evlp_wr_init(&w, body, sizeof(body));
 	evlp_produce_req_encode(&w, &m);
 	cr_assert_eq(w.err, 0);
@@ -128,8 +131,8 @@ Test(broker_stream, expected_versions_on_the_wire)
 
 	/* Wrong partition for the key, expected version on a plain topic,
 	 * expected version with acks none: refused, nothing appended. */
-	uint8_t b[256];
-	size_t  n    = kbatch(b, sizeof(b), "a-1", "x", -1, -1);
+	uint8_t  b[256];
+	size_t   n = kbatch(b, sizeof(b), "a-1", "x", -1, -1);
 	uint32_t good = evlp_partition_for_key("a-1", 3, 4);
 	p = produce(s, "acct", (good + 1) % 4, -1, b, n);
 	cr_assert_eq(p.status, EVL_EINVAL);
@@ -160,7 +163,8 @@ Test(broker_stream, expected_versions_on_the_wire)
 	q.expected_version = 0;
 	evlp_wr_init(&w, body, sizeof(body));
 	evlp_delete_stream_req_encode(&w, &q);
-	cr_assert_eq(evlt_call(s, EVLP_OP_DELETE_STREAM, 4, body, w.len, &r), 0);
+	cr_assert_eq(
+	    evlt_call(s, EVLP_OP_DELETE_STREAM, 4, body, w.len, &r), 0);
 	cr_assert_eq(r.frame.status, EVL_EWRONGVERSION);
 	evlp_error_body eb;
 	evl_assert_ok(evlp_error_body_decode(r.body, &eb));
@@ -188,9 +192,9 @@ read_stream(nng_socket s, const char *topic, const char *key, int64_t from,
 	evlp_wr              w;
 	evlt_resp            r;
 	read_result          out = { 0 };
-	evlp_read_stream_req m   = { { (const uint8_t *) topic, strlen(topic) },
-                { (const uint8_t *) key, strlen(key) }, from, backwards, 0, 0,
-                max_wait_ms };
+	evlp_read_stream_req m = { { (const uint8_t *) topic, strlen(topic) },
+		{ (const uint8_t *) key, strlen(key) }, from, backwards, 0, 0,
+		max_wait_ms };
 	evlp_wr_init(&w, body, sizeof(body));
 	evlp_read_stream_req_encode(&w, &m);
 	cr_assert_eq(evlt_call(s, EVLP_OP_READ_STREAM, 5, body, w.len, &r), 0);
@@ -200,13 +204,15 @@ read_stream(nng_socket s, const char *topic, const char *key, int64_t from,
 		evlp_stream_record    rec;
 		evl_assert_ok(evlp_read_stream_resp_decode(r.body, &rr));
 		out.version = rr.version;
-		out.count   = rr.count;
-		for (uint32_t i = 0; evlp_read_stream_resp_next(&rr, &rec); i++) {
+		out.count = rr.count;
+		for (uint32_t i = 0; evlp_read_stream_resp_next(&rr, &rec);
+		     i++) {
 			if (i == 0)
 				out.first = rec.version;
 			out.last = rec.version;
-			snprintf(out.last_value, sizeof(out.last_value), "%.*s",
-			    (int) rec.value.len, (const char *) rec.value.p);
+			snprintf(out.last_value, sizeof(out.last_value),
+			    "%.*s", (int) rec.value.len,
+			    (const char *) rec.value.p);
 		}
 	}
 	evlt_resp_free(&r);
@@ -223,8 +229,8 @@ append_later(void *arg)
 {
 	struct appender *a = arg;
 	nng_socket       s = client(a->url);
-	a->at_ms           = evlt_now_ms();
-	produced p         = kproduce(s, "acct", 2, "k", "late", -1);
+	a->at_ms = evlt_now_ms();
+	produced p = kproduce(s, "acct", 2, "k", "late", -1);
 	cr_assert_eq(p.status, 0);
 	nng_close(s);
 	return NULL;
@@ -290,7 +296,7 @@ Test(broker_stream, idempotent_retry_survives_a_restart)
 	uint8_t  b1[256], b2[256];
 	size_t   n1 = kbatch(b1, sizeof(b1), NULL, "one", 42, 0);
 	size_t   n2 = kbatch(b2, sizeof(b2), NULL, "two", 42, 1);
-	produced p  = produce(s, "t", 0, -1, b1, n1);
+	produced p = produce(s, "t", 0, -1, b1, n1);
 	cr_assert_eq(p.status, 0);
 	cr_assert_eq(p.resp.base_offset, 3);
 	p = produce(s, "t", 0, -1, b1, n1);
@@ -313,7 +319,7 @@ Test(broker_stream, idempotent_retry_survives_a_restart)
 	cr_assert_eq(p.resp.base_offset, 4);
 	uint8_t b4[256];
 	size_t  n4 = kbatch(b4, sizeof(b4), NULL, "gap", 42, 5);
-	p          = produce(s, "t", 0, -1, b4, n4);
+	p = produce(s, "t", 0, -1, b4, n4);
 	cr_assert_eq(p.status, EVL_ESEQUENCE);
 	cr_assert_eq(evlt_head(s, "t", 0), 5);
 	nng_close(s);

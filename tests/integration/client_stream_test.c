@@ -39,7 +39,7 @@ create_streams(evl_client *c, const char *topic, uint32_t partitions)
 	evl_topic_config cfg;
 	evl_topic_config_init(&cfg);
 	cfg.partitions = partitions;
-	cfg.key_index  = 1;
+	cfg.key_index = 1;
 	evl_assert_ok(evl_topic_create(c, topic, &cfg));
 }
 
@@ -53,8 +53,8 @@ ev(const char *value)
 static bool
 value_is(const evl_stream_event *e, const char *want)
 {
-	return e->value_len == strlen(want) &&
-	    memcmp(e->value, want, e->value_len) == 0;
+	return e->value_len == strlen(want)
+	    && memcmp(e->value, want, e->value_len) == 0;
 }
 
 Test(client_stream, append_read_info_delete)
@@ -65,19 +65,20 @@ Test(client_stream, append_read_info_delete)
 	create_streams(c, "account", 4);
 
 	evl_append_result r;
-	evl_header        h  = { "kind", 4, "open", 4 };
+	evl_header        h = { "kind", 4, "open", 4 };
 	evl_event         e2[2] = { ev("opened"), ev("deposit 100") };
-	e2[0].headers           = &h;
-	e2[0].header_count      = 1;
-	evl_assert_ok(evl_stream_append(c, "account", "acct-1", 6,
-	    EVL_VERSION_NO_STREAM, e2, 2, &r));
+	e2[0].headers = &h;
+	e2[0].header_count = 1;
+	evl_assert_ok(evl_stream_append(
+	    c, "account", "acct-1", 6, EVL_VERSION_NO_STREAM, e2, 2, &r));
 	cr_assert_eq(r.version, 1, "two events: versions 0 and 1");
 	evl_assert_err(evl_stream_append(c, "account", "acct-1", 6,
 	                   EVL_VERSION_NO_STREAM, e2, 1, &r),
 	    EVL_EWRONGVERSION);
 	cr_assert_eq(r.version, 1, "the conflict tells the current version");
 	evl_event w = ev("withdraw 30");
-	evl_assert_ok(evl_stream_append(c, "account", "acct-1", 6, 1, &w, 1, &r));
+	evl_assert_ok(
+	    evl_stream_append(c, "account", "acct-1", 6, 1, &w, 1, &r));
 	cr_assert_eq(r.version, 2);
 
 	evl_stream_page *p;
@@ -94,9 +95,9 @@ Test(client_stream, append_read_info_delete)
 
 	evl_stream_read_opts o;
 	evl_stream_read_opts_init(&o);
-	o.backwards    = 1;
+	o.backwards = 1;
 	o.from_version = EVL_STREAM_FROM_END;
-	o.max_count    = 2;
+	o.max_count = 2;
 	evl_assert_ok(evl_stream_read(c, "account", "acct-1", 6, &o, &p));
 	cr_assert_eq(p->count, 2);
 	cr_assert_eq(p->events[0].version, 2, "newest first");
@@ -113,11 +114,11 @@ Test(client_stream, append_read_info_delete)
 
 	/* A snapshot: a read "from the snapshot" starts there. */
 	evl_event snap = ev("balance 70");
-	snap.snapshot  = 1;
-	evl_assert_ok(evl_stream_append(c, "account", "acct-1", 6, 2, &snap, 1,
-	    &r));
-	evl_assert_ok(evl_stream_append(c, "account", "acct-1", 6, 3, &w, 1,
-	    &r));
+	snap.snapshot = 1;
+	evl_assert_ok(
+	    evl_stream_append(c, "account", "acct-1", 6, 2, &snap, 1, &r));
+	evl_assert_ok(
+	    evl_stream_append(c, "account", "acct-1", 6, 3, &w, 1, &r));
 	evl_stream_read_opts_init(&o);
 	o.from_version = EVL_STREAM_FROM_SNAPSHOT;
 	evl_assert_ok(evl_stream_read(c, "account", "acct-1", 6, &o, &p));
@@ -129,24 +130,27 @@ Test(client_stream, append_read_info_delete)
 
 	/* Delete: gone at once, version kept, appends continue. */
 	int64_t cur = -9;
-	evl_assert_err(evl_stream_delete(c, "account", "acct-1", 6, 1, 0, &cur),
+	evl_assert_err(
+	    evl_stream_delete(c, "account", "acct-1", 6, 1, 0, &cur),
 	    EVL_EWRONGVERSION);
 	cr_assert_eq(cur, 4);
-	evl_assert_ok(evl_stream_delete(c, "account", "acct-1", 6, 4, 0, NULL));
+	evl_assert_ok(
+	    evl_stream_delete(c, "account", "acct-1", 6, 4, 0, NULL));
 	evl_assert_ok(evl_stream_read(c, "account", "acct-1", 6, NULL, &p));
 	cr_assert_eq(p->count, 0);
 	cr_assert_eq(p->version, 4);
 	evl_stream_page_free(p);
-	evl_assert_ok(evl_stream_append(c, "account", "acct-1", 6, 4, &w, 1,
-	    &r));
+	evl_assert_ok(
+	    evl_stream_append(c, "account", "acct-1", 6, 4, &w, 1, &r));
 	cr_assert_eq(r.version, 5);
-	evl_assert_err(evl_stream_delete(c, "account", "nobody", 6, -1, 0, NULL),
+	evl_assert_err(
+	    evl_stream_delete(c, "account", "nobody", 6, -1, 0, NULL),
 	    EVL_ENOTFOUND);
 
 	/* Streams need the key index. */
 	evl_assert_ok(evl_topic_create(c, "plain", NULL));
-	evl_assert_err(evl_stream_append(c, "plain", "k", 1, 0, &w, 1, NULL),
-	    EVL_EINVAL);
+	evl_assert_err(
+	    evl_stream_append(c, "plain", "k", 1, 0, &w, 1, NULL), EVL_EINVAL);
 	evl_assert_err(evl_stream_version(c, "plain", "k", 1, &v), EVL_EINVAL);
 	evl_client_close(c);
 	evlct_broker_stop(&b, false);
@@ -178,8 +182,8 @@ racer_main(void *arg)
 			atomic_fetch_add(&wins[round], 1);
 			cr_assert_eq(res.version, round + 1);
 		} else {
-			cr_assert_eq(rv, EVL_EWRONGVERSION, "%s",
-			    evl_errname(rv));
+			cr_assert_eq(
+			    rv, EVL_EWRONGVERSION, "%s", evl_errname(rv));
 			cr_assert_eq(res.version, round + 1);
 		}
 		pthread_barrier_wait(&bar);
@@ -194,8 +198,8 @@ Test(client_stream, two_clients_exactly_one_wins)
 	evl_client *c[2] = { connect_to(b.url), connect_to(b.url) };
 	create_streams(c[0], "account", 3);
 	evl_event e = ev("opened");
-	evl_assert_ok(evl_stream_append(c[0], "account", "hot", 3,
-	    EVL_VERSION_NO_STREAM, &e, 1, NULL));
+	evl_assert_ok(evl_stream_append(
+	    c[0], "account", "hot", 3, EVL_VERSION_NO_STREAM, &e, 1, NULL));
 
 	pthread_t    th[RACERS];
 	struct racer r[RACERS];
@@ -249,15 +253,14 @@ counter_apply(void *arg, const evl_stream_event *e)
 }
 
 static int
-counter_decide(void *arg, int64_t version, const evl_event **events,
-    size_t *n)
+counter_decide(void *arg, int64_t version, const evl_event **events, size_t *n)
 {
 	struct counter *c = arg;
 	cr_assert_eq(version, c->n - 1);
 	snprintf(c->buf, sizeof(c->buf), "%lld", (long long) c->n);
-	c->e     = ev(c->buf);
-	*events  = &c->e;
-	*n       = 1;
+	c->e = ev(c->buf);
+	*events = &c->e;
+	*n = 1;
 	return 0;
 }
 
@@ -267,15 +270,16 @@ counter_decide(void *arg, int64_t version, const evl_event **events,
 static void *
 updater_main(void *arg)
 {
-	evl_client    *c   = arg;
-	struct counter st  = { 0 };
-	evl_aggregate  agg = { counter_reset, counter_apply, counter_decide,
-                 &st, 0 };
+	evl_client    *c = arg;
+	struct counter st = { 0 };
+	evl_aggregate  agg
+	    = { counter_reset, counter_apply, counter_decide, &st, 0 };
 	for (int i = 0; i < UPDATES; i++) {
 		evl_append_result r;
-		evl_assert_ok(evl_stream_update(
-		    c, "account", "ctr", 3, &agg, 100, &r));
-		cr_assert_eq(r.version, st.n, "appended right after its state");
+		evl_assert_ok(
+		    evl_stream_update(c, "account", "ctr", 3, &agg, 100, &r));
+		cr_assert_eq(
+		    r.version, st.n, "appended right after its state");
 	}
 	return NULL;
 }
@@ -293,11 +297,11 @@ Test(client_stream, update_loop_loses_no_update)
 		pthread_join(th[i], NULL);
 
 	/* Every update landed once, each after the one before. */
-	struct counter st  = { 0 };
-	evl_aggregate  agg = { counter_reset, counter_apply, counter_decide,
-                 &st, 0 };
-	evl_assert_ok(evl_stream_update(c[0], "account", "ctr", 3, &agg, 1,
-	    NULL));
+	struct counter st = { 0 };
+	evl_aggregate  agg
+	    = { counter_reset, counter_apply, counter_decide, &st, 0 };
+	evl_assert_ok(
+	    evl_stream_update(c[0], "account", "ctr", 3, &agg, 1, NULL));
 	cr_assert_eq(st.n, UPDATERS * UPDATES);
 	evl_client_close(c[0]);
 	evl_client_close(c[1]);
@@ -320,7 +324,7 @@ follower_main(void *arg)
 	evl_stream_read_opts o;
 	evl_stream_read_opts_init(&o);
 	o.from_version = 1;
-	o.max_wait_ms  = 10000;
+	o.max_wait_ms = 10000;
 	atomic_store(&f->started, true);
 	/* An append of another key of the partition may end the wait
 	 * early and empty: ask again, as a follower does. */
@@ -346,14 +350,15 @@ Test(client_stream, follow_a_stream)
 	evl_client *c = connect_to(b.url);
 	create_streams(c, "account", 1);
 	evl_event e = ev("first");
-	evl_assert_ok(evl_stream_append(c, "account", "f", 1, -1, &e, 1, NULL));
+	evl_assert_ok(
+	    evl_stream_append(c, "account", "f", 1, -1, &e, 1, NULL));
 
 	struct follower f = { .c = connect_to(b.url) };
 	pthread_t       th;
 	pthread_create(&th, NULL, follower_main, &f);
 	cr_assert(evlct_wait_until(follower_started, &f, 5000));
 	uint64_t t0 = evlct_now_ms();
-	e           = ev("second");
+	e = ev("second");
 	evl_assert_ok(evl_stream_append(c, "account", "f", 1, 0, &e, 1, NULL));
 	pthread_join(th, NULL);
 	evl_assert_ok(f.rv);
@@ -403,7 +408,9 @@ idem_main(void *arg)
 	for (int i = 0; i < IDEM_RECS; i++) {
 		char        v[16];
 		int         n = snprintf(v, sizeof(v), "%d", i);
-		evl_message m = { .topic = "idem", .partition = 0, .value = v,
+		evl_message m = { .topic = "idem",
+			.partition = 0,
+			.value = v,
 			.value_len = (size_t) n };
 		if (evl_produce(w->p, &m) != 0)
 			break;
@@ -428,18 +435,18 @@ Test(client_stream, idempotent_producer_across_kill_9)
 	evl_client_opts co;
 	evl_client     *c;
 	evl_client_opts_init(&co);
-	co.url        = url;
+	co.url = url;
 	co.timeout_ms = 2000;
 	evl_assert_ok(evl_client_open(&c, &co));
 	evl_assert_ok(evl_topic_create(c, "idem", NULL));
 	evl_producer_opts po;
 	evl_producer     *p;
 	evl_producer_opts_init(&po);
-	po.idempotent          = 1;
-	po.linger_ms           = 1;
-	po.batch_bytes         = 4096; /* many batches in flight over time */
+	po.idempotent = 1;
+	po.linger_ms = 1;
+	po.batch_bytes = 4096; /* many batches in flight over time */
 	po.delivery_timeout_ms = 120000;
-	po.on_delivery         = idem_delivery;
+	po.on_delivery = idem_delivery;
 	evl_assert_ok(evl_producer_open(&p, c, &po));
 
 	struct idem_worker w = { p, 0 };
@@ -467,8 +474,8 @@ Test(client_stream, idempotent_producer_across_kill_9)
 		cr_assert_eq(rec->offset, (uint64_t) i,
 		    "offset %llu: a record appended twice or lost",
 		    (unsigned long long) rec->offset);
-		cr_assert(rec->value_len == (size_t) n &&
-		        memcmp(rec->value, want, (size_t) n) == 0,
+		cr_assert(rec->value_len == (size_t) n
+		        && memcmp(rec->value, want, (size_t) n) == 0,
 		    "offset %d holds %.*s", i, (int) rec->value_len,
 		    (const char *) rec->value);
 	}

@@ -56,8 +56,8 @@ prog_wait(prog *p)
 {
 	size_t  len = 0;
 	ssize_t n;
-	while ((n = read(p->out_fd, p->out + len, sizeof(p->out) - 1 - len)) >
-	    0)
+	while (
+	    (n = read(p->out_fd, p->out + len, sizeof(p->out) - 1 - len)) > 0)
 		len += (size_t) n;
 	p->out[len] = '\0';
 	close(p->out_fd);
@@ -114,9 +114,10 @@ Test(examples, bank_concurrent_withdrawals_never_overdraw)
 	evlct_broker b;
 	prog         p, w1, w2;
 	cr_assert_eq(evlct_broker_start(&b, NULL, NULL), 0);
-	cr_assert_eq(run(&p, EVLCT_BANK, ARGS("-b", b.url, "open", "acct-1")), 0);
-	cr_assert_eq(run(&p, EVLCT_BANK, ARGS("-b", b.url, "open", "acct-1")), 4,
-	    "an account opens once");
+	cr_assert_eq(
+	    run(&p, EVLCT_BANK, ARGS("-b", b.url, "open", "acct-1")), 0);
+	cr_assert_eq(run(&p, EVLCT_BANK, ARGS("-b", b.url, "open", "acct-1")),
+	    4, "an account opens once");
 	cr_assert_eq(run(&p, EVLCT_BANK,
 	                 ARGS("-b", b.url, "deposit", "acct-1", "1000")),
 	    0);
@@ -141,11 +142,10 @@ Test(examples, bank_concurrent_withdrawals_never_overdraw)
 	cr_assert_geq(bal, 0);
 
 	/* A snapshot, then more: the balance is loaded from it. */
-	cr_assert_eq(run(&p, EVLCT_BANK, ARGS("-b", b.url, "snapshot",
-	                                     "acct-1")),
-	    0);
-	cr_assert_eq(run(&p, EVLCT_BANK,
-	                 ARGS("-b", b.url, "deposit", "acct-1", "4")),
+	cr_assert_eq(
+	    run(&p, EVLCT_BANK, ARGS("-b", b.url, "snapshot", "acct-1")), 0);
+	cr_assert_eq(
+	    run(&p, EVLCT_BANK, ARGS("-b", b.url, "deposit", "acct-1", "4")),
 	    0);
 	cr_assert_eq(bank_balance(b.url, "acct-1"), bal + 4);
 	long final;
@@ -186,10 +186,10 @@ Test(examples, cqrs_projection_exactly_once)
 	cr_assert_eq(evlct_broker_start(&b, NULL, NULL), 0);
 	snprintf(db, sizeof(db), "%s/read-model.db", b.dir);
 	const char *accts[] = { "a-1", "a-2", "a-3", "a-4", "a-5" };
-	int         events  = 0;
+	int         events = 0;
 	for (int i = 0; i < 5; i++) {
-		cr_assert_eq(run(&p, EVLCT_BANK,
-		                 ARGS("-b", b.url, "open", accts[i])),
+		cr_assert_eq(
+		    run(&p, EVLCT_BANK, ARGS("-b", b.url, "open", accts[i])),
 		    0);
 		events++;
 		for (int k = 1; k <= 12; k++) {
@@ -215,19 +215,19 @@ Test(examples, cqrs_projection_exactly_once)
 
 	sqlite3 *s;
 	cr_assert_eq(sqlite3_open(db, &s), SQLITE_OK);
-	cr_assert_eq(q1(s, "SELECT count(*) FROM ledger"), events,
-	    "every event once");
+	cr_assert_eq(
+	    q1(s, "SELECT count(*) FROM ledger"), events, "every event once");
 	for (int i = 0; i < 5; i++)
 		cr_assert_eq(balance_in(s, accts[i]),
 		    bank_balance(b.url, accts[i]), "%s", accts[i]);
 	/* Nothing new: a second run applies nothing. */
-	cr_assert_eq(run(&p, EVLCT_PROJECTOR, ARGS("-b", b.url, "--db", db)),
-	    0);
+	cr_assert_eq(
+	    run(&p, EVLCT_PROJECTOR, ARGS("-b", b.url, "--db", db)), 0);
 	cr_assert_eq(q1(s, "SELECT count(*) FROM ledger"), events);
 
 	/* More events, then a rebuild from scratch: the same model. */
-	cr_assert_eq(run(&p, EVLCT_BANK,
-	                 ARGS("-b", b.url, "deposit", "a-1", "1000")),
+	cr_assert_eq(
+	    run(&p, EVLCT_BANK, ARGS("-b", b.url, "deposit", "a-1", "1000")),
 	    0);
 	events++;
 	cr_assert_eq(run(&p, EVLCT_PROJECTOR,

@@ -25,8 +25,8 @@ Test(read_stream, request_round_trip)
 		evl_view_str("acct-42"), 17, 0, 100, 65536, 500 };
 	evlp_read_stream_req out;
 	size_t               n;
-	uint8_t *buf = evl_codec_check(enc_read_req, &in,
-	    evlp_read_stream_req_decode_v, &out, &n);
+	uint8_t             *buf = evl_codec_check(
+	                enc_read_req, &in, evlp_read_stream_req_decode_v, &out, &n);
 	cr_assert_eq(n, 2 + 4 + 4 + 7 + 8 + 1 + 4 + 4 + 4);
 	evl_assert_view_eq(out.topic, "acct");
 	evl_assert_view_eq(out.key, "acct-42");
@@ -42,8 +42,8 @@ Test(read_stream, request_round_trip)
 static int
 read_req_rv(int64_t from, uint8_t backwards)
 {
-	evlp_read_stream_req in = { evl_view_str("t"), evl_view_str("k"),
-		from, backwards, 0, 0, 0 };
+	evlp_read_stream_req in = { evl_view_str("t"), evl_view_str("k"), from,
+		backwards, 0, 0, 0 };
 	evlp_read_stream_req out;
 	uint8_t              b[64];
 	evlp_wr              w;
@@ -93,8 +93,8 @@ Test(read_stream, response_round_trip)
 	evlp_read_stream_resp out;
 	evlp_stream_record    r;
 	size_t                n;
-	uint8_t *buf = evl_codec_check(enc_read_resp, &c,
-	    evlp_read_stream_resp_decode_v, &out, &n);
+	uint8_t              *buf = evl_codec_check(
+	                 enc_read_resp, &c, evlp_read_stream_resp_decode_v, &out, &n);
 	cr_assert_eq(out.partition, 3);
 	cr_assert_eq(out.version, 9);
 	cr_assert_eq(out.first_version, 2);
@@ -149,7 +149,7 @@ Test(read_stream, records_are_validated)
 	evl_assert_err(resp_rv(2, 0, -1), EVL_EPROTO);
 	/* A count the bytes cannot hold fails before any record. */
 	uint8_t body[32] = { 0 };
-	body[28]         = 0xff; /* count high byte */
+	body[28] = 0xff; /* count high byte */
 	evlp_read_stream_resp out;
 	evl_assert_err(evl_decode_raw(evlp_read_stream_resp_decode_v, body,
 	                   sizeof(body), &out),
@@ -176,26 +176,26 @@ enc_info_resp(evlp_wr *w, const void *ctx)
 
 Test(stream_info, round_trips)
 {
-	evlp_stream_req in = { evl_view_str("acct"), evl_view_str("k"),
-		EVLP_VERSION_ANY, 0 };
+	evlp_stream_req in
+	    = { evl_view_str("acct"), evl_view_str("k"), EVLP_VERSION_ANY, 0 };
 	evlp_stream_req out;
 	size_t          n;
-	uint8_t *buf = evl_codec_check(enc_info_req, &in,
-	    evlp_stream_info_req_decode_v, &out, &n);
+	uint8_t        *buf = evl_codec_check(
+	           enc_info_req, &in, evlp_stream_info_req_decode_v, &out, &n);
 	evl_assert_view_eq(out.key, "k");
 	free(buf);
 
 	in.expected_version = 7;
-	in.flags            = EVLP_DELETE_FORGET_VERSIONS;
-	buf = evl_codec_check(enc_delete_req, &in,
-	    evlp_delete_stream_req_decode_v, &out, &n);
+	in.flags = EVLP_DELETE_FORGET_VERSIONS;
+	buf = evl_codec_check(
+	    enc_delete_req, &in, evlp_delete_stream_req_decode_v, &out, &n);
 	cr_assert_eq(out.expected_version, 7);
 	cr_assert_eq(out.flags, EVLP_DELETE_FORGET_VERSIONS);
 	free(buf);
 
 	evlp_stream_info_resp ri = { 2, 41, 3, 40, 99, 1 }, ro;
-	buf = evl_codec_check(enc_info_resp, &ri,
-	    evlp_stream_info_resp_decode_v, &ro, &n);
+	buf = evl_codec_check(
+	    enc_info_resp, &ri, evlp_stream_info_resp_decode_v, &ro, &n);
 	cr_assert_eq(ro.partition, 2);
 	cr_assert_eq(ro.version, 41);
 	cr_assert_eq(ro.first_version, 3);
@@ -213,21 +213,21 @@ Test(stream_info, bad_values)
 	evlp_wr         w;
 	evlp_wr_init(&w, b, sizeof(b));
 	evlp_delete_stream_req_encode(&w, &in);
-	evl_assert_err(evl_decode_raw(evlp_delete_stream_req_decode_v, b,
-	                   w.len, &out),
+	evl_assert_err(
+	    evl_decode_raw(evlp_delete_stream_req_decode_v, b, w.len, &out),
 	    EVL_EINVAL);
 	in.expected_version = 0;
-	in.flags            = 2;
+	in.flags = 2;
 	evlp_wr_init(&w, b, sizeof(b));
 	evlp_delete_stream_req_encode(&w, &in);
-	evl_assert_err(evl_decode_raw(evlp_delete_stream_req_decode_v, b,
-	                   w.len, &out),
+	evl_assert_err(
+	    evl_decode_raw(evlp_delete_stream_req_decode_v, b, w.len, &out),
 	    EVL_EINVAL);
 
 	evlp_stream_info_resp ri = { 0, -2, 0, -1, 0, 0 }, ro;
 	evlp_wr_init(&w, b, sizeof(b));
 	evlp_stream_info_resp_encode(&w, &ri);
-	evl_assert_err(evl_decode_raw(evlp_stream_info_resp_decode_v, b,
-	                   w.len, &ro),
+	evl_assert_err(
+	    evl_decode_raw(evlp_stream_info_resp_decode_v, b, w.len, &ro),
 	    EVL_EPROTO);
 }

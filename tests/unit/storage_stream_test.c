@@ -18,7 +18,7 @@ tu_streams(evls_store *s, const char *name, uint32_t partitions)
 	evls_topic_config c;
 	evls_topic_config_init(&c);
 	c.partitions = partitions;
-	c.key_index  = true;
+	c.key_index = true;
 	evl_assert_ok(evls_topic_create(s, name, &c));
 }
 
@@ -33,13 +33,18 @@ kbatch(const char *key, uint32_t count, uint32_t first, uint32_t attrs,
 	evlp_batch_builder b;
 	evlp_batch_build_init(&b, buf, cap);
 	for (uint32_t i = 0; i < count; i++) {
-		char        v[128];
-		int         n = snprintf(v, sizeof(v), "%s:%u", key, first + i);
-		evlp_header h = { { (const uint8_t *) "h", 1 },
-			{ (const uint8_t *) "secret", 6 } };
-		evlp_record_in r = { .key = key, .key_len = strlen(key),
-			.value = v, .value_len = (size_t) n, .headers = &h,
-			.header_count = 1, .timestamp = 1, .attributes = attrs };
+		char v[128];
+		int  n = snprintf(v, sizeof(v), "%s:%u", key, first + i);
+		evlp_header    h = { { (const uint8_t *) "h", 1 },
+			   { (const uint8_t *) "secret", 6 } };
+		evlp_record_in r = { .key = key,
+			.key_len = strlen(key),
+			.value = v,
+			.value_len = (size_t) n,
+			.headers = &h,
+			.header_count = 1,
+			.timestamp = 1,
+			.attributes = attrs };
 		evl_assert_ok(evlp_batch_build_add(&b, &r));
 	}
 	evl_assert_ok(evlp_batch_build_finish(&b, len));
@@ -60,11 +65,11 @@ kappend(evls_store *s, const char *t, uint32_t partitions, const char *key,
 {
 	size_t      len;
 	evls_append a = { .topic = t, .partition = kpart(key, partitions) };
-	a.batch            = kbatch(key, count, 0, 0, &len);
-	a.len              = len;
-	a.check_version    = check;
+	a.batch = kbatch(key, count, 0, 0, &len);
+	a.len = len;
+	a.check_version = check;
 	a.expected_version = expected;
-	int rv             = evls_append_wait(s, &a);
+	int rv = evls_append_wait(s, &a);
 	evlp_free(a.batch);
 	a.batch = NULL;
 	if (out != NULL)
@@ -94,7 +99,7 @@ got_sink(void *arg, int64_t version, const evlp_record *rec)
 Test(stream, versions_are_dense_per_key)
 {
 	char       *dir = tu_mkdtemp();
-	evls_store *s   = tu_open(dir, EVLS_FSYNC_NEVER);
+	evls_store *s = tu_open(dir, EVLS_FSYNC_NEVER);
 	evls_append a;
 	tu_streams(s, "acct", 4);
 
@@ -115,10 +120,10 @@ Test(stream, versions_are_dense_per_key)
 
 	/* A key on another partition than its hash is refused. */
 	size_t      len;
-	evls_append w = { .topic = "acct",
-		.partition        = (kpart("a-1", 4) + 1) % 4 };
+	evls_append w
+	    = { .topic = "acct", .partition = (kpart("a-1", 4) + 1) % 4 };
 	w.batch = kbatch("a-1", 1, 0, 0, &len);
-	w.len   = len;
+	w.len = len;
 	evl_assert_err(evls_append_wait(s, &w), EVL_EINVAL);
 	evlp_free(w.batch);
 	evl_assert_ok(evls_stream_info_get(s, "acct", "a-1", 3, &i));
@@ -130,50 +135,54 @@ Test(stream, versions_are_dense_per_key)
 Test(stream, expected_versions)
 {
 	char       *dir = tu_mkdtemp();
-	evls_store *s   = tu_open(dir, EVLS_FSYNC_NEVER);
+	evls_store *s = tu_open(dir, EVLS_FSYNC_NEVER);
 	evls_append a;
 	tu_streams(s, "acct", 2);
 	tu_create(s, "plain", 1);
 
-	evl_assert_err(kappend(s, "acct", 2, "k", 1, true,
-	                   EVLS_VERSION_EXISTS, &a),
+	evl_assert_err(
+	    kappend(s, "acct", 2, "k", 1, true, EVLS_VERSION_EXISTS, &a),
 	    EVL_EWRONGVERSION);
 	cr_assert_eq(a.version, -1, "the conflict carries the version");
-	evl_assert_ok(kappend(s, "acct", 2, "k", 2, true,
-	    EVLS_VERSION_NO_STREAM, &a));
+	evl_assert_ok(
+	    kappend(s, "acct", 2, "k", 2, true, EVLS_VERSION_NO_STREAM, &a));
 	cr_assert_eq(a.version, 1);
-	evl_assert_err(kappend(s, "acct", 2, "k", 1, true,
-	                   EVLS_VERSION_NO_STREAM, &a),
+	evl_assert_err(
+	    kappend(s, "acct", 2, "k", 1, true, EVLS_VERSION_NO_STREAM, &a),
 	    EVL_EWRONGVERSION);
 	cr_assert_eq(a.version, 1);
-	evl_assert_err(kappend(s, "acct", 2, "k", 1, true, 0, &a),
-	    EVL_EWRONGVERSION);
+	evl_assert_err(
+	    kappend(s, "acct", 2, "k", 1, true, 0, &a), EVL_EWRONGVERSION);
 	cr_assert_eq(a.version, 1);
 	evl_assert_ok(kappend(s, "acct", 2, "k", 3, true, 1, &a));
 	cr_assert_eq(a.version, 4, "first record got N+1, all consecutive");
-	evl_assert_ok(kappend(s, "acct", 2, "k", 1, true,
-	    EVLS_VERSION_EXISTS, &a));
-	evl_assert_ok(kappend(s, "acct", 2, "k", 1, true, EVLS_VERSION_ANY, &a));
+	evl_assert_ok(
+	    kappend(s, "acct", 2, "k", 1, true, EVLS_VERSION_EXISTS, &a));
+	evl_assert_ok(
+	    kappend(s, "acct", 2, "k", 1, true, EVLS_VERSION_ANY, &a));
 	cr_assert_eq(a.version, 6);
 
 	/* Expected versions need a key index, and one key per batch. */
-	evl_assert_err(kappend(s, "plain", 1, "k", 1, true, 0, NULL),
-	    EVL_EINVAL);
+	evl_assert_err(
+	    kappend(s, "plain", 1, "k", 1, true, 0, NULL), EVL_EINVAL);
 	size_t             len, cap = 512;
 	uint8_t           *buf = evlp_alloc(cap);
 	evlp_batch_builder b;
 	evlp_batch_build_init(&b, buf, cap);
 	/* "k" and "k2" share a partition of 1 ... use a 1-partition topic. */
 	tu_streams(s, "one", 1);
-	evlp_record_in r1 = { .key = "x", .key_len = 1, .value = "1",
-		.value_len = 1 };
-	evlp_record_in r2 = { .key = "y", .key_len = 1, .value = "2",
-		.value_len = 1 };
+	evlp_record_in r1
+	    = { .key = "x", .key_len = 1, .value = "1", .value_len = 1 };
+	evlp_record_in r2
+	    = { .key = "y", .key_len = 1, .value = "2", .value_len = 1 };
 	evl_assert_ok(evlp_batch_build_add(&b, &r1));
 	evl_assert_ok(evlp_batch_build_add(&b, &r2));
 	evl_assert_ok(evlp_batch_build_finish(&b, &len));
-	evls_append m = { .topic = "one", .batch = buf, .len = len,
-		.check_version = true, .expected_version = EVLS_VERSION_ANY };
+	evls_append m = { .topic = "one",
+		.batch = buf,
+		.len = len,
+		.check_version = true,
+		.expected_version = EVLS_VERSION_ANY };
 	evl_assert_err(evls_append_wait(s, &m), EVL_EINVAL);
 	m.check_version = false;
 	evl_assert_ok(evls_append_wait(s, &m));
@@ -189,11 +198,11 @@ Test(stream, expected_versions)
 /* N appenders submit at once with the same expected version: the writer
  * sees them in one or several groups, and exactly one wins. */
 typedef struct racer {
-	evls_store     *s;
+	evls_store        *s;
 	pthread_barrier_t *bar;
-	int64_t         expected;
-	int             rv;
-	int64_t         version;
+	int64_t            expected;
+	int                rv;
+	int64_t            version;
 } racer;
 
 static void *
@@ -202,7 +211,7 @@ racer_main(void *arg)
 	racer      *r = arg;
 	evls_append a;
 	pthread_barrier_wait(r->bar);
-	r->rv      = kappend(r->s, "acct", 3, "hot", 1, true, r->expected, &a);
+	r->rv = kappend(r->s, "acct", 3, "hot", 1, true, r->expected, &a);
 	r->version = a.version;
 	return NULL;
 }
@@ -210,7 +219,7 @@ racer_main(void *arg)
 Test(stream, concurrent_appenders_exactly_one_wins)
 {
 	char       *dir = tu_mkdtemp();
-	evls_store *s   = tu_open(dir, EVLS_FSYNC_NEVER);
+	evls_store *s = tu_open(dir, EVLS_FSYNC_NEVER);
 	tu_streams(s, "acct", 3);
 	evl_assert_ok(kappend(s, "acct", 3, "hot", 1, false, 0, NULL));
 
@@ -261,7 +270,8 @@ looper_main(void *arg)
 	for (int done = 0; done < 25;) {
 		evls_stream_info i;
 		evls_append      a;
-		evl_assert_ok(evls_stream_info_get(l->s, "acct", "ctr", 3, &i));
+		evl_assert_ok(
+		    evls_stream_info_get(l->s, "acct", "ctr", 3, &i));
 		int rv = kappend(l->s, "acct", 3, "ctr", 1, true,
 		    i.version < 0 ? EVLS_VERSION_NO_STREAM : i.version, &a);
 		if (rv == 0) {
@@ -279,7 +289,7 @@ looper_main(void *arg)
 Test(stream, retry_loops_lose_no_update)
 {
 	char       *dir = tu_mkdtemp();
-	evls_store *s   = tu_open(dir, EVLS_FSYNC_NEVER);
+	evls_store *s = tu_open(dir, EVLS_FSYNC_NEVER);
 	tu_streams(s, "acct", 3);
 	pthread_t th[8];
 	looper    l[8];
@@ -292,13 +302,13 @@ Test(stream, retry_loops_lose_no_update)
 	evls_stream_info i;
 	evl_assert_ok(evls_stream_info_get(s, "acct", "ctr", 3, &i));
 	cr_assert_eq(i.version, 199, "8 x 25 appends, none lost");
-	got g = { 0 };
+	got     g = { 0 };
 	int64_t from = 0;
 	for (;;) {
 		int n0 = g.n;
-		g.n    = 0;
-		evl_assert_ok(evls_stream_read(s, "acct", "ctr", 3, from, false,
-		    64, SIZE_MAX, got_sink, &g, NULL));
+		g.n = 0;
+		evl_assert_ok(evls_stream_read(s, "acct", "ctr", 3, from,
+		    false, 64, SIZE_MAX, got_sink, &g, NULL));
 		for (int k = 0; k < g.n; k++)
 			cr_assert_eq(g.versions[k], from + k, "dense");
 		from += g.n;
@@ -314,22 +324,24 @@ Test(stream, retry_loops_lose_no_update)
 Test(stream, read_forwards_backwards_and_snapshots)
 {
 	char       *dir = tu_mkdtemp();
-	evls_store *s   = tu_open(dir, EVLS_FSYNC_NEVER);
+	evls_store *s = tu_open(dir, EVLS_FSYNC_NEVER);
 	tu_streams(s, "acct", 2);
 	/* Interleave two keys in one partition-sized topic so batches mix
 	 * keys... each append is one key; several batches per key. */
 	for (int i = 0; i < 5; i++) {
 		evl_assert_ok(kappend(s, "acct", 2, "k", 2, false, 0, NULL));
-		evl_assert_ok(kappend(s, "acct", 2, "other", 1, false, 0, NULL));
+		evl_assert_ok(
+		    kappend(s, "acct", 2, "other", 1, false, 0, NULL));
 	}
-	got g = { 0 };
+	got              g = { 0 };
 	evls_stream_info i;
-	evl_assert_ok(evls_stream_read(s, "acct", "k", 1, 3, false, 0,
-	    SIZE_MAX, got_sink, &g, &i));
+	evl_assert_ok(evls_stream_read(
+	    s, "acct", "k", 1, 3, false, 0, SIZE_MAX, got_sink, &g, &i));
 	cr_assert_eq(g.n, 7, "versions 3..9");
 	cr_assert_eq(g.versions[0], 3);
-	cr_assert_str_eq(g.values[0], "k:1", "version 3 is record 1 of the "
-	                                     "second batch");
+	cr_assert_str_eq(g.values[0], "k:1",
+	    "version 3 is record 1 of the "
+	    "second batch");
 	cr_assert_eq(i.version, 9);
 
 	memset(&g, 0, sizeof(g));
@@ -340,20 +352,20 @@ Test(stream, read_forwards_backwards_and_snapshots)
 		cr_assert_eq(g.versions[k], 9 - k, "newest first");
 
 	memset(&g, 0, sizeof(g));
-	evl_assert_ok(evls_stream_read(s, "acct", "k", 1, 5, true, 0,
-	    SIZE_MAX, got_sink, &g, NULL));
+	evl_assert_ok(evls_stream_read(
+	    s, "acct", "k", 1, 5, true, 0, SIZE_MAX, got_sink, &g, NULL));
 	cr_assert_eq(g.n, 6, "5 down to 0");
 
 	memset(&g, 0, sizeof(g));
-	evl_assert_ok(evls_stream_read(s, "acct", "k", 1, 0, false, 0, 1,
-	    got_sink, &g, NULL));
+	evl_assert_ok(evls_stream_read(
+	    s, "acct", "k", 1, 0, false, 0, 1, got_sink, &g, NULL));
 	cr_assert_eq(g.n, 1, "max_bytes: the first always goes");
 
 	/* A snapshot record: reads can start there. */
 	size_t      len;
 	evls_append a = { .topic = "acct", .partition = kpart("k", 2) };
-	a.batch       = kbatch("k", 1, 100, EVLP_REC_SNAPSHOT, &len);
-	a.len         = len;
+	a.batch = kbatch("k", 1, 100, EVLP_REC_SNAPSHOT, &len);
+	a.len = len;
 	evl_assert_ok(evls_append_wait(s, &a));
 	evlp_free(a.batch);
 	evl_assert_ok(kappend(s, "acct", 2, "k", 1, false, 0, NULL));
@@ -391,8 +403,7 @@ scan_sink(void *arg, const uint8_t *b, size_t len)
 	evlp_batch_hdr  h;
 	evlp_batch_iter it;
 	evlp_record     rec;
-	evl_assert_ok(evlp_crc32c(0, b + 24, len - 24) ==
-	            evlp_get_u32(b + 20)
+	evl_assert_ok(evlp_crc32c(0, b + 24, len - 24) == evlp_get_u32(b + 20)
 	        ? 0
 	        : EVL_ECRC);
 	(void) h;
@@ -411,7 +422,7 @@ scan_sink(void *arg, const uint8_t *b, size_t len)
 Test(stream, delete_erases_and_keeps_the_version)
 {
 	char       *dir = tu_mkdtemp();
-	evls_store *s   = tu_open(dir, EVLS_FSYNC_NEVER);
+	evls_store *s = tu_open(dir, EVLS_FSYNC_NEVER);
 	tu_streams(s, "p", 1);
 	evl_assert_ok(kappend(s, "p", 1, "alice", 3, false, 0, NULL));
 	evl_assert_ok(kappend(s, "p", 1, "bob", 2, false, 0, NULL));
@@ -427,8 +438,8 @@ Test(stream, delete_erases_and_keeps_the_version)
 
 	got              g = { 0 };
 	evls_stream_info i;
-	evl_assert_ok(evls_stream_read(s, "p", "alice", 5, 0, false, 0,
-	    SIZE_MAX, got_sink, &g, &i));
+	evl_assert_ok(evls_stream_read(
+	    s, "p", "alice", 5, 0, false, 0, SIZE_MAX, got_sink, &g, &i));
 	cr_assert_eq(g.n, 0, "unreadable at once");
 	cr_assert_eq(i.version, 4, "the version is kept");
 	cr_assert(i.deleted);
@@ -440,8 +451,8 @@ Test(stream, delete_erases_and_keeps_the_version)
 	evl_assert_ok(evls_read(s, "p", 0, 0, SIZE_MAX, scan_sink, &sc, NULL));
 	cr_assert(sc.found, "bob's headers are untouched");
 	memset(&g, 0, sizeof(g));
-	evl_assert_ok(evls_stream_read(s, "p", "bob", 3, 0, false, 0,
-	    SIZE_MAX, got_sink, &g, NULL));
+	evl_assert_ok(evls_stream_read(
+	    s, "p", "bob", 3, 0, false, 0, SIZE_MAX, got_sink, &g, NULL));
 	cr_assert_eq(g.n, 2, "bob's stream is whole");
 	cr_assert_str_eq(g.values[1], "bob:1");
 
@@ -450,8 +461,8 @@ Test(stream, delete_erases_and_keeps_the_version)
 	evl_assert_ok(kappend(s, "p", 1, "alice", 1, true, 4, &a));
 	cr_assert_eq(a.version, 5);
 	memset(&g, 0, sizeof(g));
-	evl_assert_ok(evls_stream_read(s, "p", "alice", 5, 0, false, 0,
-	    SIZE_MAX, got_sink, &g, NULL));
+	evl_assert_ok(evls_stream_read(
+	    s, "p", "alice", 5, 0, false, 0, SIZE_MAX, got_sink, &g, NULL));
 	cr_assert_eq(g.n, 1);
 	cr_assert_eq(g.versions[0], 5);
 
@@ -459,16 +470,16 @@ Test(stream, delete_erases_and_keeps_the_version)
 	evl_assert_ok(evls_stream_delete(s, "p", "alice", 5, -1, true, NULL));
 	evl_assert_ok(evls_stream_info_get(s, "p", "alice", 5, &i));
 	cr_assert_eq(i.version, -1);
-	evl_assert_ok(kappend(s, "p", 1, "alice", 1, true,
-	    EVLS_VERSION_NO_STREAM, &a));
+	evl_assert_ok(
+	    kappend(s, "p", 1, "alice", 1, true, EVLS_VERSION_NO_STREAM, &a));
 	cr_assert_eq(a.version, 0);
 	evls_store_close(s);
 
 	/* Everything survives a reopen. */
 	s = tu_open(dir, EVLS_FSYNC_NEVER);
 	memset(&g, 0, sizeof(g));
-	evl_assert_ok(evls_stream_read(s, "p", "alice", 5, 0, false, 0,
-	    SIZE_MAX, got_sink, &g, &i));
+	evl_assert_ok(evls_stream_read(
+	    s, "p", "alice", 5, 0, false, 0, SIZE_MAX, got_sink, &g, &i));
 	cr_assert_eq(g.n, 1);
 	cr_assert_eq(i.version, 0);
 	evls_store_close(s);
@@ -478,7 +489,7 @@ Test(stream, delete_erases_and_keeps_the_version)
 Test(stream, replay_rebuilds_versions)
 {
 	char       *dir = tu_mkdtemp();
-	evls_store *s   = tu_open(dir, EVLS_FSYNC_NEVER);
+	evls_store *s = tu_open(dir, EVLS_FSYNC_NEVER);
 	tu_streams(s, "acct", 2);
 	evl_assert_ok(kappend(s, "acct", 2, "k", 2, false, 0, NULL));
 	evls_store_test_hooks(s, EVLS_HOOK_SKIP_META);
@@ -488,13 +499,13 @@ Test(stream, replay_rebuilds_versions)
 	s = tu_open(dir, EVLS_FSYNC_NEVER);
 	evls_stream_info i;
 	got              g = { 0 };
-	evl_assert_ok(evls_stream_read(s, "acct", "k", 1, 0, false, 0,
-	    SIZE_MAX, got_sink, &g, &i));
+	evl_assert_ok(evls_stream_read(
+	    s, "acct", "k", 1, 0, false, 0, SIZE_MAX, got_sink, &g, &i));
 	cr_assert_eq(i.version, 4, "the unindexed append was replayed");
 	cr_assert_eq(g.n, 5);
 	evls_append a;
-	evl_assert_err(kappend(s, "acct", 2, "k", 1, true, 1, &a),
-	    EVL_EWRONGVERSION);
+	evl_assert_err(
+	    kappend(s, "acct", 2, "k", 1, true, 1, &a), EVL_EWRONGVERSION);
 	cr_assert_eq(a.version, 4);
 	evls_store_close(s);
 	tu_rmdir(dir);
@@ -502,8 +513,8 @@ Test(stream, replay_rebuilds_versions)
 
 /* A batch from producer pid with the given epoch and base sequence. */
 static int
-pappend(evls_store *s, int64_t pid, int16_t epoch, int32_t seq,
-    uint32_t count, evls_append *out)
+pappend(evls_store *s, int64_t pid, int16_t epoch, int32_t seq, uint32_t count,
+    evls_append *out)
 {
 	size_t             len, cap = 64 + count * 64;
 	uint8_t           *buf = evlp_alloc(cap);
@@ -515,19 +526,19 @@ pappend(evls_store *s, int64_t pid, int16_t epoch, int32_t seq,
 		evl_assert_ok(evlp_batch_build_add(&b, &r));
 	}
 	evl_assert_ok(evlp_batch_build_finish(&b, &len));
-	evls_append a = { .topic = "t", .partition = 0, .batch = buf,
-		.len = len };
+	evls_append a
+	    = { .topic = "t", .partition = 0, .batch = buf, .len = len };
 	int rv = evls_append_wait(s, &a);
 	evlp_free(buf);
 	a.batch = NULL;
-	*out    = a;
+	*out = a;
 	return rv;
 }
 
 Test(stream, idempotent_producer_sequences)
 {
 	char       *dir = tu_mkdtemp();
-	evls_store *s   = tu_open(dir, EVLS_FSYNC_NEVER);
+	evls_store *s = tu_open(dir, EVLS_FSYNC_NEVER);
 	evls_append a;
 	tu_create(s, "t", 1);
 	evl_assert_ok(tu_append(s, "t", 0, 2, NULL));
@@ -582,7 +593,7 @@ noop_done(evls_append *a)
 Test(stream, duplicate_in_the_same_group)
 {
 	char       *dir = tu_mkdtemp();
-	evls_store *s   = tu_open(dir, EVLS_FSYNC_NEVER);
+	evls_store *s = tu_open(dir, EVLS_FSYNC_NEVER);
 	tu_create(s, "t", 1);
 	size_t             len, cap = 256;
 	uint8_t           *b1 = evlp_alloc(cap), *b2 = evlp_alloc(cap);
@@ -594,10 +605,13 @@ Test(stream, duplicate_in_the_same_group)
 	evl_assert_ok(evlp_batch_build_finish(&b, &len));
 	memcpy(b2, b1, len);
 	atomic_int  done = 0;
-	evls_append a1 = { .topic = "t", .batch = b1, .len = len,
-		.done = noop_done, .arg = &done };
+	evls_append a1 = { .topic = "t",
+		.batch = b1,
+		.len = len,
+		.done = noop_done,
+		.arg = &done };
 	evls_append a2 = a1;
-	a2.batch       = b2;
+	a2.batch = b2;
 	/* Queue many so that both likely share a group; correct either
 	 * way. */
 	evl_assert_ok(evls_append_submit(s, &a1));

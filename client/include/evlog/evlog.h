@@ -366,7 +366,7 @@ EVL_API int evl_reader_next(
 /* Frees r; records it returned are gone.  NULL does nothing. */
 EVL_API void evl_reader_close(evl_reader *r);
 
-/* ---- per-key streams (event sourcing) ------------------------------------ */
+/* ---- per-key streams (event sourcing) ---------------------------------- */
 
 /*
  * On a topic created with key_index (evlog topics create --streams), every
