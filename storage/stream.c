@@ -249,7 +249,11 @@ evls_stream_read(evls_store *s, const char *topic, const void *key,
 				rv = 0; /* trimmed meanwhile */
 			} else if (rv != 0) {
 				break;
-			} else if ((rec.attributes & EVLP_REC_ERASED) == 0) {
+			} else if ((rec.attributes & EVLP_REC_ERASED) == 0 &&
+			    rec.has_key && rec.key.len == klen &&
+			    (klen == 0 || memcmp(rec.key.p, key, klen) == 0)) {
+				/* (The key check guards against an index
+				 * entry naming another key's record.) */
 				uint64_t n = rec.key.len + rec.value.len
 				    + rec.headers.len;
 				if (sent > 0 && bytes + n > max_bytes)

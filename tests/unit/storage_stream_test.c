@@ -627,3 +627,56 @@ Test(stream, duplicate_in_the_same_group)
 	evlp_free(b2);
 	tu_rmdir(dir);
 }
+
+/* A power cut lost the log's last batches after the metadata saw them
+ * (fsync NEVER): open pulls the stream heads back with the partition's,
+ * so versions stay dense and no version names a reused offset. */
+Test(stream, log_shortened_by_power_cut)
+{
+	char       *dir = tu_mkdtemp();
+	evls_store *s   = tu_open(dir, EVLS_FSYNC_NEVER);
+	evls_append a;
+	tu_streams(s, "acct", 1);
+	evl_assert_ok(kappend(s, "acct", 1, "k", 2, false, 0, NULL)); /* seq 1 */
+	evl_assert_ok(kappend(s, "acct", 1, "j", 1, false, 0, NULL)); /* seq 2 */
+	evl_assert_ok(kappend(s, "acct", 1, "k", 3, false, 0, NULL)); /* seq 3 */
+	evl_assert_ok(kappend(s, "acct", 1, "n", 1, false, 0, NULL)); /* seq 4 */
+	evls_store_close(s);
+
+	/* Lose seqs 3 and 4: k's versions 2..4 and all of n. */
+	leveldb_options_t      *opt;
+	leveldb_t              *db  = tu_raw_open(dir, "log", &opt);
+	leveldb_writeoptions_t *wo  = leveldb_writeoptions_create();
+	char                   *err = NULL;
+	for (uint64_t seq = 3; seq <= 4; seq++) {
+		uint8_t k[16] = { 0 };
+		evlp_put_u64(k, seq);
+		evlp_put_u32(k + 8, 1);
+		leveldb_delete(db, wo, (char *) k, 16, &err);
+		cr_assert_null(err);
+	}
+	leveldb_writeoptions_destroy(wo);
+	tu_raw_close(db, opt);
+
+	s = tu_open(dir, EVLS_FSYNC_NEVER);
+	evls_stream_info i;
+	evl_assert_ok(evls_stream_info_get(s, "acct", "k", 1, &i));
+	cr_assert_eq(i.version, 1, "k is back at its last version kept");
+	evl_assert_ok(evls_stream_info_get(s, "acct", "n", 1, &i));
+	cr_assert_eq(i.version, -1, "n lost its only event");
+	evl_assert_ok(kappend(s, "acct", 1, "k", 1, true, 1, &a));
+	cr_assert_eq(a.version, 2);
+	evl_assert_ok(kappend(s, "acct", 1, "other", 2, false, 0, NULL));
+	got g = { 0 };
+	evl_assert_ok(evls_stream_read(s, "acct", "k", 1, 0, false, 0,
+	    SIZE_MAX, got_sink, &g, &i));
+	cr_assert_eq(g.n, 3, "versions 0, 1 and the new 2");
+	cr_assert_eq(g.versions[2], 2);
+	cr_assert_str_eq(g.values[2], "k:0");
+	memset(&g, 0, sizeof(g));
+	evl_assert_ok(evls_stream_read(s, "acct", "n", 1, 0, false, 0,
+	    SIZE_MAX, got_sink, &g, NULL));
+	cr_assert_eq(g.n, 0, "no version names another key's record");
+	evls_store_close(s);
+	tu_rmdir(dir);
+}
