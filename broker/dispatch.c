@@ -2,7 +2,7 @@
  * dispatch.c -- frame in, handler, frame out (dispatch.h).
  *
  * The table maps every opcode of ops.h to its handler; an op that exists
- * but has no handler yet (group membership, auth, streams: later issues)
+ * but has no handler yet (group membership, auth: later issues)
  * answers EVL_ENOTSUP, and a code that is no op EVL_EUNKNOWNOP.
  */
 #include <string.h>
@@ -25,6 +25,9 @@ static const evld_handler_fn handlers[256] = {
 	[EVLP_OP_DELETE_TOPIC]   = evld_handle_delete_topic,
 	[EVLP_OP_COMMIT_OFFSETS] = evld_handle_commit_offsets,
 	[EVLP_OP_FETCH_OFFSETS]  = evld_handle_fetch_offsets,
+	[EVLP_OP_READ_STREAM]    = evld_handle_read_stream,
+	[EVLP_OP_STREAM_INFO]    = evld_handle_stream_info,
+	[EVLP_OP_DELETE_STREAM]  = evld_handle_delete_stream,
 };
 
 evld_handler_fn

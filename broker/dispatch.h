@@ -190,5 +190,8 @@ int evld_handle_alter_topic(struct evld_req *r);
 int evld_handle_delete_topic(struct evld_req *r);
 int evld_handle_commit_offsets(struct evld_req *r);
 int evld_handle_fetch_offsets(struct evld_req *r);
+int evld_handle_read_stream(struct evld_req *r);
+int evld_handle_stream_info(struct evld_req *r);
+int evld_handle_delete_stream(struct evld_req *r);
 
 #endif /* EVLD_DISPATCH_H */

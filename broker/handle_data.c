@@ -86,11 +86,20 @@ produce_done(evls_append *a)
 		produce_count(r->b, a, r->records, r->submit_us);
 	if (rv == EVL_ECLOSED)
 		rv = EVL_ESHUTDOWN;
+	if (rv == EVL_EWRONGVERSION)
+		r->detail = a->version; /* the stream's current version */
+	if (rv == EVL_EINVAL && a->check_version)
+		r->errmsg = "an expected version needs a topic with per-key "
+		            "streams and one key in the batch";
+	else if (rv == EVL_EINVAL)
+		r->errmsg = "a record's key is on another partition than its "
+		            "hash, too long for a stream, or the producer "
+		            "fields are invalid";
 	if (rv == 0 && (rv = evld_resp_reuse(r)) == 0) {
 		m.base_offset = a->base_offset;
 		m.append_time = a->append_time;
 		m.count       = r->records;
-		m.version     = EVLP_VERSION_NONE;
+		m.version     = a->version;
 		EVLD_PUT(r->resp, rv, evlp_produce_resp_encode(w, &m));
 	}
 	evld_req_done(r, rv);
@@ -177,10 +186,11 @@ evld_handle_produce(struct evld_req *r)
 	}
 	if ((rv = evld_name_copy(r->topic, m.topic)) != 0)
 		return rv;
-	if (m.expected_version != EVLP_VERSION_ANY) {
-		r->errmsg = "expected versions (per-key streams) are not "
-		            "supported yet";
-		return EVL_ENOTSUP;
+	if (m.expected_version != EVLP_VERSION_ANY &&
+	    m.acks == EVLP_ACKS_NONE) {
+		r->errmsg = "an expected version needs acks 1 or 2 (acks 0 "
+		            "cannot report a conflict)";
+		return EVL_EINVAL;
 	}
 	/* Everything is checked before anything is queued: a bad batch
 	 * changes nothing. */
@@ -199,6 +209,10 @@ evld_handle_produce(struct evld_req *r)
 	a->batch     = (uint8_t *) m.batch.p; /* our message: writable */
 	a->len       = m.batch.len;
 	a->sync      = m.acks == EVLP_ACKS_FSYNC;
+	/* Checked by the writer, atomically with the append (storage/
+	 * heads.h). */
+	a->check_version    = m.expected_version != EVLP_VERSION_ANY;
+	a->expected_version = m.expected_version;
 	a->done      = produce_done;
 	a->arg       = r;
 	r->submit_us = evld_now_us();

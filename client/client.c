@@ -320,6 +320,7 @@ evlc_call(evl_client *c, uint8_t op, evlc_encode_fn enc, const void *arg,
 				resp->msg = rep;
 				break;
 			}
+			resp->detail = detail;
 			nng_msg_free(rep);
 		}
 		if (!(flags & EVLC_IDEMPOTENT) || !retryable(rv))

@@ -92,6 +92,7 @@ typedef void (*evlc_encode_fn)(evlp_wr *w, const void *arg);
 typedef struct evlc_resp {
 	nng_msg  *msg;
 	evlp_view body;
+	int64_t   detail; /* a broker error's detail (the error body's) */
 } evlc_resp;
 
 /* Milliseconds on a monotonic clock. */

@@ -35,9 +35,15 @@
  * EVL_EBUSY, EVL_ETHROTTLED, EVL_ESHUTDOWN -- is sent again, alone and
  * still first in its partition, until delivery_timeout_ms.  If the broker
  * had appended the batch before the answer was lost, the retry appends it
- * a second time: until the idempotent producer (producer id + sequence,
- * already in the batch header) is implemented, a retried batch may be
- * duplicated, never lost or reordered.  evlog.h says the same.
+ * a second time -- unless the producer is idempotent (opts.idempotent):
+ * then every batch carries a producer id, an epoch and the sequence of
+ * its first record per partition, stamped when it is first sent (in send
+ * order, one batch in flight per partition), and a re-send of the same
+ * bytes is recognised by the broker, which answers with the original
+ * offsets and appends nothing (PROTOCOL.md §4.4).  A batch given up on
+ * after it was sent may or may not have landed; the partition then moves
+ * to the next epoch, whose sequences start again at 0, so the next batch
+ * is not refused for the gap.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +51,7 @@
 #include "alloc.h"
 #include "batch.h"
 #include "client_int.h"
+#include "crc32c.h"
 #include "msg.h"
 #include "ops.h"
 #include "partition.h"
@@ -82,6 +89,7 @@ typedef struct pbatch {
 	size_t             acct;      /* bytes reserved in buffered */
 	uint64_t           opened_ms; /* first record queued */
 	uint64_t           deadline_ms;
+	bool               stamped; /* idempotent: producer fields set */
 } pbatch;
 
 typedef struct ptopic ptopic;
@@ -98,6 +106,11 @@ typedef struct ppart {
 	uint32_t        req_id;
 	nng_ctx         ctx;
 	nng_aio        *aio;
+	/* Idempotent producer (part->mu): the id and epoch of this
+	 * partition's batches and the next batch's first sequence. */
+	int64_t pid;
+	int16_t epoch;
+	int32_t next_seq;
 	/* On the linger list (under p->tmu). */
 	bool          in_linger;
 	uint64_t      linger_at;
@@ -116,6 +129,7 @@ struct ptopic {
 struct evl_producer {
 	evl_client       *c;
 	evl_producer_opts o;
+	int64_t           pid; /* idempotent producer id */
 	_Atomic(ptopic *) topics;
 
 	pthread_mutex_t mu;
@@ -191,9 +205,10 @@ batch_get(evl_producer *p)
 			return NULL;
 		}
 	}
-	b->next = NULL;
-	b->acct = 0;
-	b->len  = 0;
+	b->next    = NULL;
+	b->acct    = 0;
+	b->len     = 0;
+	b->stamped = false;
 	evlp_batch_build_init(&b->b, b->buf, b->cap);
 	return b;
 }
@@ -381,6 +396,51 @@ seal(ppart *part)
 	part->qtail = b;
 }
 
+/* A random idempotent producer id: 63 bits, so it is never -1. */
+static int64_t
+producer_id_new(void)
+{
+	return (int64_t) ((((uint64_t) nng_random() << 32) | nng_random()) &
+	    (uint64_t) INT64_MAX);
+}
+
+/*
+ * Stamps part's producer id, epoch and next sequence into batch b on its
+ * first send (bytes 48-63 of the header are inside the CRC, which is
+ * redone).  Re-sends carry the same bytes.  part->mu held.
+ */
+static void
+idem_stamp(ppart *part, pbatch *b)
+{
+	if (!part->p->o.idempotent || b->stamped)
+		return;
+	evlp_put_u64(b->buf + 48, (uint64_t) part->pid);
+	evlp_put_u16(b->buf + 56, (uint16_t) part->epoch);
+	evlp_put_u32(b->buf + 60, (uint32_t) part->next_seq);
+	evlp_put_u32(b->buf + 20, evlp_crc32c(0, b->buf + EVLP_BATCH_CRC_START,
+	                              b->len - EVLP_BATCH_CRC_START));
+	part->next_seq = (int32_t) (((int64_t) part->next_seq + b->b.count) %
+	    ((int64_t) INT32_MAX + 1));
+	b->stamped = true;
+}
+
+/* A sent batch was given up on: it may have landed or not, so the next
+ * one cannot follow its sequence.  A new epoch starts at 0.  part->mu
+ * held. */
+static void
+idem_abandon(ppart *part, pbatch *b)
+{
+	if (!part->p->o.idempotent || !b->stamped)
+		return;
+	if (part->epoch == INT16_MAX) {
+		part->pid   = producer_id_new();
+		part->epoch = 0;
+	} else {
+		part->epoch++;
+	}
+	part->next_seq = 0;
+}
+
 /* Starts (or restarts) the request for part->inflight.  part->mu held;
  * the aio is idle. */
 static void
@@ -400,6 +460,7 @@ send_start(ppart *part)
 	uint64_t left = b->deadline_ms - now;
 	if (left > p->c->timeout_ms)
 		left = p->c->timeout_ms;
+	idem_stamp(part, b);
 	produce_arg a = { part->t, part->id, (uint8_t) p->o.acks,
 		(uint32_t) left, { b->buf, b->len } };
 	part->req_id  = atomic_fetch_add(&p->c->next_id, 1);
@@ -580,6 +641,8 @@ part_cb(void *arg)
 		pthread_mutex_unlock(&part->mu);
 		return;
 	}
+	if (err != 0)
+		idem_abandon(part, b);
 	part->inflight = NULL;
 	part->state    = PART_DELIVERING;
 	pthread_mutex_unlock(&part->mu);
@@ -648,6 +711,7 @@ topic_get(evl_producer *p, const char *name, ptopic **out)
 		part->t     = t;
 		part->id    = i;
 		part->state = PART_IDLE;
+		part->pid   = p->pid;
 		if ((rv = evlc_ctx_open(p->c, &part->ctx)) != 0)
 			goto fail;
 		if ((rv = nng_aio_alloc(&part->aio, part_cb, part)) != 0) {
@@ -693,10 +757,14 @@ evl_producer_open(
 	}
 	if (o->acks < EVL_ACKS_NONE || o->acks > EVL_ACKS_FSYNC)
 		return evlc_fail(c, EVL_EINVAL, "bad acks %d", o->acks);
+	if (o->idempotent && o->acks == EVL_ACKS_NONE)
+		return evlc_fail(c, EVL_EINVAL,
+		    "an idempotent producer needs acks written or fsync");
 	if (EVLP_ALLOC_STRUCT(p) == NULL)
 		return EVL_ENOMEM;
-	p->c = c;
-	p->o = *o;
+	p->c   = c;
+	p->o   = *o;
+	p->pid = producer_id_new();
 	if (p->o.batch_bytes == 0)
 		p->o.batch_bytes = DEFAULT_BATCH_BYTES;
 	if (p->o.batch_bytes < MIN_BATCH_BYTES)

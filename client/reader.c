@@ -284,6 +284,12 @@ next_buffered(evl_reader *r)
 			    evlp_batch_next(&r->it, &er)) {
 				if (er.offset < rp->pos)
 					continue;
+				/* Erased by a stream delete: not data any
+				 * more; its offset is passed over. */
+				if (er.attributes & EVLP_REC_ERASED) {
+					rp->pos = er.offset + 1;
+					continue;
+				}
 				int rv = fill(r, &er);
 				if (rv != 0)
 					return rv;

@@ -69,7 +69,8 @@ record_decode(evlp_rd *r, const evlp_batch_hdr *h, uint32_t index,
 	uint64_t od     = evlp_rd_uvarint(r);
 	if (r->err)
 		return;
-	if (od != index || rec->attributes > EVLP_REC_SNAPSHOT) {
+	if (od != index ||
+	    rec->attributes > (EVLP_REC_SNAPSHOT | EVLP_REC_ERASED)) {
 		evlp_rd_fail(r, EVL_EPROTO);
 		return;
 	}
@@ -175,7 +176,8 @@ evlp_batch_check(const void *p, size_t len, evlp_batch_hdr *out)
 	        len - EVLP_BATCH_CRC_START) != it.hdr.crc)
 		return EVL_ECRC;
 	while (evlp_batch_next(&it, &rec))
-		;
+		if (rec.attributes & EVLP_REC_ERASED)
+			return EVL_EPROTO; /* the broker's bit */
 	if (it.rd.err)
 		return it.rd.err;
 	if (it.index != it.hdr.count || evlp_rd_left(&it.rd) != 0)

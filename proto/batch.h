@@ -31,7 +31,8 @@
  * Record (within a batch):
  *
  *   uvarint length           bytes of the rest of this record
- *   uvarint attributes       bit 0 = snapshot record; others 0
+ *   uvarint attributes       bit 0 = snapshot record, bit 1 = erased
+ *                            (broker only); others 0
  *   varint  timestamp_delta  producer time - first_timestamp
  *   uvarint offset_delta     the record's index in the batch (dense)
  *   varint  key_length       -1 = no key
@@ -55,8 +56,11 @@
 #define EVLP_BATCH_MAGIC       1
 /* Offset and length of the part the CRC covers starts here. */
 #define EVLP_BATCH_CRC_START 24
-/* Record attribute bits. */
+/* Record attribute bits.  ERASED is set by the broker only, in place,
+ * when a stream delete erases a record (its value and header bytes are
+ * zeroed); a produced batch carrying it is refused. */
 #define EVLP_REC_SNAPSHOT 0x1u
+#define EVLP_REC_ERASED   0x2u
 
 typedef struct evlp_batch_hdr {
 	uint64_t base_offset;

@@ -470,6 +470,91 @@ bool evlp_group_member_next(evlp_group_member *gm, evlp_topic_partition *tp);
 bool evlp_group_desc_next_partition(
     evlp_group_desc *m, evlp_group_partition *p);
 
+/* ---- streams (per-key streams on key-indexed topics) ----------------- */
+
+/* READ_STREAM start versions besides a version >= 0. */
+#define EVLP_STREAM_FROM_END      (-1) /* backwards: the current version */
+#define EVLP_STREAM_FROM_SNAPSHOT (-2) /* forwards: the newest snapshot */
+
+/* Stream delete flags. */
+#define EVLP_DELETE_FORGET_VERSIONS 0x1u /* versions restart at 0 */
+
+/*
+ * READ_STREAM: one key's records by version, forwards from from_version
+ * (long-polling up to max_wait_ms while there is none yet) or backwards.
+ * Decode checks the combinations: backwards 0/1, from_version >= -2, -1
+ * only backwards, -2 only forwards (EVL_EINVAL).
+ */
+typedef struct evlp_read_stream_req {
+	evlp_view topic;
+	evlp_view key;
+	int64_t   from_version;
+	uint8_t   backwards;
+	uint32_t  max_count; /* 0 = the broker's limit */
+	uint32_t  max_bytes; /* soft: the first record always goes */
+	uint32_t  max_wait_ms;
+} evlp_read_stream_req;
+
+void evlp_read_stream_req_encode(evlp_wr *w, const evlp_read_stream_req *m);
+int  evlp_read_stream_req_decode(evlp_view body, evlp_read_stream_req *m);
+
+/* One record of a stream (its key is the request's). */
+typedef struct evlp_stream_record {
+	int64_t   version;
+	uint64_t  offset;
+	int64_t   append_time;
+	int64_t   timestamp; /* producer time, 0 = none */
+	uint8_t   attributes; /* EVLP_REC_SNAPSHOT */
+	bool      has_value;
+	evlp_view value;
+	uint32_t  header_count;
+	evlp_view headers; /* encoded pairs; walk with evlp_header_next */
+} evlp_stream_record;
+
+typedef struct evlp_read_stream_resp {
+	uint32_t partition;
+	int64_t  version;       /* current, -1 = none */
+	uint64_t first_version; /* first readable */
+	int64_t  snapshot;      /* newest readable snapshot, -1 = none */
+	uint32_t count;
+	evlp_rd  recs_;
+} evlp_read_stream_resp;
+
+void evlp_read_stream_resp_encode(evlp_wr *w,
+    const evlp_read_stream_resp *m);
+void evlp_stream_record_encode(evlp_wr *w, const evlp_stream_record *r);
+/* Validates every record, its headers walked to exactly header_count. */
+int  evlp_read_stream_resp_decode(evlp_view body, evlp_read_stream_resp *m);
+bool evlp_read_stream_resp_next(
+    evlp_read_stream_resp *m, evlp_stream_record *r);
+
+/* STREAM_INFO request: topic and key.  DELETE_STREAM adds an expected
+ * version (EVLP_VERSION_*) and flags (EVLP_DELETE_*; others EVL_EINVAL). */
+typedef struct evlp_stream_req {
+	evlp_view topic;
+	evlp_view key;
+	int64_t   expected_version; /* DELETE_STREAM only */
+	uint8_t   flags;            /* DELETE_STREAM only */
+} evlp_stream_req;
+
+void evlp_stream_info_req_encode(evlp_wr *w, const evlp_stream_req *m);
+int  evlp_stream_info_req_decode(evlp_view body, evlp_stream_req *m);
+void evlp_delete_stream_req_encode(evlp_wr *w, const evlp_stream_req *m);
+int  evlp_delete_stream_req_decode(evlp_view body, evlp_stream_req *m);
+
+typedef struct evlp_stream_info_resp {
+	uint32_t partition;
+	int64_t  version;
+	uint64_t first_version;
+	int64_t  snapshot;
+	uint64_t last_offset; /* of the current version */
+	uint8_t  deleted;     /* 0/1: deleted at least once */
+} evlp_stream_info_resp;
+
+void evlp_stream_info_resp_encode(
+    evlp_wr *w, const evlp_stream_info_resp *m);
+int  evlp_stream_info_resp_decode(evlp_view body, evlp_stream_info_resp *m);
+
 /* ---- authentication (SCRAM-SHA-256; the security issue) ------------- */
 
 /* AUTH_START request: mechanism and SCRAM client-first-message; response:

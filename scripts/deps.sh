@@ -16,7 +16,8 @@ if [ "${1:-}" = --available ]; then
 fi
 
 base="build-essential cmake pkg-config libnng-dev libleveldb-dev \
-libsnappy-dev libcriterion-dev libmbedtls-dev openssl curl jq libjansson-dev"
+libsnappy-dev libcriterion-dev libmbedtls-dev openssl curl jq libjansson-dev \
+libsqlite3-dev"
 
 case "${1:-}" in
 "") want=$base ;;

@@ -166,3 +166,94 @@ evls_name_valid(const char *name)
 	}
 	return n >= 1;
 }
+
+size_t
+evls_key_head(uint8_t *k, uint32_t tid, const void *key, size_t klen)
+{
+	k[0] = EVLS_KEY_HEAD;
+	evlp_put_u32(k + 1, tid);
+	memcpy(k + 5, key, klen);
+	return 5 + klen;
+}
+
+void
+evls_val_head(uint8_t v[EVLS_HEADVAL_SIZE], const evls_head *h)
+{
+	evlp_put_u64(v, h->next_version);
+	evlp_put_u64(v + 8, h->first_version);
+	evlp_put_u64(v + 16, (uint64_t) h->snapshot);
+	evlp_put_u64(v + 24, h->last_offset);
+	v[32] = h->flags;
+}
+
+bool
+evls_val_head_decode(const void *v, size_t len, evls_head *h)
+{
+	const uint8_t *p = v;
+	if (len != EVLS_HEADVAL_SIZE)
+		return false;
+	h->next_version  = evlp_get_u64(p);
+	h->first_version = evlp_get_u64(p + 8);
+	h->snapshot      = (int64_t) evlp_get_u64(p + 16);
+	h->last_offset   = evlp_get_u64(p + 24);
+	h->flags         = p[32];
+	return h->first_version <= h->next_version;
+}
+
+size_t
+evls_key_version(
+    uint8_t *k, uint32_t tid, const void *key, size_t klen, uint64_t v)
+{
+	k[0] = EVLS_KEY_VERSION;
+	evlp_put_u32(k + 1, tid);
+	evlp_put_u16(k + 5, (uint16_t) klen);
+	memcpy(k + 7, key, klen);
+	evlp_put_u64(k + 7 + klen, v);
+	return 15 + klen;
+}
+
+bool
+evls_key_version_decode(
+    const void *k, size_t len, size_t plen, uint64_t *version)
+{
+	if (len != plen + 8)
+		return false;
+	*version = evlp_get_u64((const uint8_t *) k + plen);
+	return true;
+}
+
+void
+evls_key_pstate(uint8_t k[EVLS_PSKEY_SIZE], uint32_t tid, uint32_t part,
+    int64_t producer_id)
+{
+	k[0] = EVLS_KEY_PRODUCER;
+	evlp_put_u32(k + 1, tid);
+	evlp_put_u32(k + 5, part);
+	evlp_put_u64(k + 9, (uint64_t) producer_id);
+}
+
+void
+evls_val_pstate(uint8_t v[EVLS_PSVAL_SIZE], const evls_pstate *p)
+{
+	evlp_put_u16(v, (uint16_t) p->epoch);
+	evlp_put_u32(v + 2, (uint32_t) p->base_sequence);
+	evlp_put_u32(v + 6, p->count);
+	evlp_put_u64(v + 10, p->base_offset);
+	evlp_put_u64(v + 18, (uint64_t) p->append_time);
+	evlp_put_u64(v + 26, (uint64_t) p->version);
+}
+
+bool
+evls_val_pstate_decode(const void *v, size_t len, evls_pstate *p)
+{
+	const uint8_t *b = v;
+	if (len != EVLS_PSVAL_SIZE)
+		return false;
+	p->epoch         = (int16_t) evlp_get_u16(b);
+	p->base_sequence = (int32_t) evlp_get_u32(b + 2);
+	p->count         = evlp_get_u32(b + 6);
+	p->base_offset   = evlp_get_u64(b + 10);
+	p->append_time   = (int64_t) evlp_get_u64(b + 18);
+	p->version       = (int64_t) evlp_get_u64(b + 26);
+	return true;
+}

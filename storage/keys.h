@@ -79,6 +79,41 @@
  *        + topic_id u32 + partition u32 -> offset i64 + metadata bytes.
  *        The 0x00 terminator keeps one group's keys contiguous and apart
  *        from a group whose name extends it.
+ *
+ * Per-key streams (topics with key_index; stream.h).  A stream's
+ * partition is fixed by its key (the topic cannot grow), so these keys
+ * name the topic and the record key only:
+ *
+ *   'H' stream head: 'H' + topic_id u32 + key (1..EVLS_STREAM_KEY_MAX
+ *        bytes, the rest of the key) -> 33 bytes
+ *        OFFSET SIZE DESCRIPTION
+ *             0    8 next_version  versions handed out so far; the
+ *                                  current version is next_version - 1
+ *             8    8 first_version the first readable version (a delete
+ *                                  moves it to next_version)
+ *            16    8 snapshot      i64, version of the newest snapshot
+ *                                  record, -1 = none
+ *            24    8 last_offset   offset of version next_version - 1
+ *            32    1 flags         bit 0: deleted at least once
+ *
+ *   'V' version index: 'V' + topic_id u32 + key_len u16 + key
+ *        + version u64 -> offset u64.  The length prefix keeps one key's
+ *        versions contiguous, apart from a key that extends it, and in
+ *        version order, so a stream read is one Seek and a walk.
+ *
+ *   'Q' producer state: 'Q' + topic_id u32 + partition u32
+ *        + producer_id u64 -> 34 bytes, the producer's last batch on the
+ *        partition (the one a retry repeats)
+ *        OFFSET SIZE DESCRIPTION
+ *             0    2 epoch         i16
+ *             2    4 base_sequence i32
+ *             6    4 count         records in the batch
+ *            10    8 base_offset
+ *            18    8 append_time   i64
+ *            26    8 version       i64, the stream version it answered
+ *
+ * 'H', 'V' and 'Q' entries are written in the same metadata WriteBatch
+ * as the batch's index entry, and replayed from the log like it on open.
  */
 #ifndef EVLS_KEYS_H
 #define EVLS_KEYS_H
@@ -86,6 +121,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "stream.h" /* EVLS_STREAM_KEY_MAX */
 
 #define EVLS_FORMAT_VERSION 1u
 #define EVLS_NAME_MAX       249
@@ -99,6 +136,15 @@
 #define EVLS_KEY_PART      'P'
 #define EVLS_KEY_INDEX     'I'
 #define EVLS_KEY_GROUP     'G'
+#define EVLS_KEY_HEAD      'H'
+#define EVLS_KEY_VERSION   'V'
+#define EVLS_KEY_PRODUCER  'Q'
+
+#define EVLS_HEADVAL_SIZE   33
+#define EVLS_HEADKEY_MAX    (1 + 4 + EVLS_STREAM_KEY_MAX)
+#define EVLS_VERKEY_MAX     (1 + 4 + 2 + EVLS_STREAM_KEY_MAX + 8)
+#define EVLS_PSKEY_SIZE     17
+#define EVLS_PSVAL_SIZE     34
 
 #define EVLS_S_VERSION  1
 #define EVLS_S_APPLIED  2
@@ -162,6 +208,44 @@ bool evls_idx_decode(const void *k, size_t klen, const void *v, size_t vlen,
  * the prefix form (with_tp false) ends after the 0x00. */
 size_t evls_key_group(uint8_t *k, const char *group, bool with_tp,
     uint32_t tid, uint32_t part);
+
+/* A decoded 'H' value. */
+typedef struct evls_head {
+	uint64_t next_version;
+	uint64_t first_version;
+	int64_t  snapshot;
+	uint64_t last_offset;
+	uint8_t  flags;
+} evls_head;
+#define EVLS_HEAD_DELETED 0x1u
+
+/* A decoded 'Q' value. */
+typedef struct evls_pstate {
+	int16_t  epoch;
+	int32_t  base_sequence;
+	uint32_t count;
+	uint64_t base_offset;
+	int64_t  append_time;
+	int64_t  version;
+} evls_pstate;
+
+/* 'H' + tid + key; k holds EVLS_HEADKEY_MAX bytes.  Returns the length. */
+size_t evls_key_head(uint8_t *k, uint32_t tid, const void *key, size_t klen);
+void   evls_val_head(uint8_t v[EVLS_HEADVAL_SIZE], const evls_head *h);
+bool   evls_val_head_decode(const void *v, size_t len, evls_head *h);
+
+/* 'V' + tid + key_len + key + version; k holds EVLS_VERKEY_MAX bytes.
+ * The prefix of one key's versions is the returned length - 8. */
+size_t evls_key_version(
+    uint8_t *k, uint32_t tid, const void *key, size_t klen, uint64_t v);
+/* The version of a 'V' key of prefix length plen; false if malformed. */
+bool evls_key_version_decode(
+    const void *k, size_t len, size_t plen, uint64_t *version);
+
+void evls_key_pstate(uint8_t k[EVLS_PSKEY_SIZE], uint32_t tid, uint32_t part,
+    int64_t producer_id);
+void evls_val_pstate(uint8_t v[EVLS_PSVAL_SIZE], const evls_pstate *p);
+bool evls_val_pstate_decode(const void *v, size_t len, evls_pstate *p);
 
 /* True when name is a valid topic name: [A-Za-z0-9._-]{1,249}. */
 bool evls_name_valid(const char *name);

@@ -57,9 +57,8 @@ log_trimmed(evls_store *s, const char *topic, uint32_t partition,
 	    lp.info.first_offset > last;
 }
 
-/* Checks a stored batch against its index entry. */
-static bool
-log_batch_ok(const evls_idx *x, const uint8_t *b, size_t len)
+bool
+evls_batch_ok(const evls_idx *x, const uint8_t *b, size_t len)
 {
 	evlp_batch_hdr h;
 	return evlp_batch_peek(b, len, &h) == 0 && h.size == len &&
@@ -134,7 +133,7 @@ evls_read(evls_store *s, const char *topic, uint32_t partition,
 			break;
 		}
 		const uint8_t *b = (const uint8_t *) leveldb_iter_value(li, &vlen);
-		if (!log_batch_ok(&x, b, vlen)) {
+		if (!evls_batch_ok(&x, b, vlen)) {
 			rv = log_corrupt(topic, partition, &x, "fails its checks");
 			break;
 		}

@@ -7,7 +7,8 @@
  *   2. if the log ends before the applied marker (a power cut lost log
  *      writes the metadata database had already seen: possible only with
  *      fsync NEVER or INTERVAL), drop the index entries whose batches are
- *      gone and pull each partition's head back;
+ *      gone and pull each partition's head back; on key-indexed topics
+ *      also the stream versions and producer states of those batches;
  *   3. replay every log entry after the applied marker into the index and
  *      counters (a crash between the log write and the meta write);
  *   4. sweep batches left below a partition's first offset by a trim a
@@ -21,6 +22,7 @@
 #include "alloc.h"
 #include "batch.h"
 #include "endian.h"
+#include "partition.h"
 #include "store_int.h"
 
 /* Log entries replayed per metadata write. */
@@ -133,6 +135,168 @@ recover_tail(evls_store *s, evls_topic *t, uint32_t part, uint64_t last_seq,
 	return rv;
 }
 
+/* A key whose versions step 2 cut: its first cut version becomes its
+ * next version (versions are dense and their offsets grow with them, so
+ * the cut ones are a suffix), and the offset of the version before. */
+typedef struct cut_key {
+	struct cut_key *next;
+	uint64_t        first_cut;
+	uint64_t        offset; /* of first_cut - 1; UINT64_MAX unknown */
+	size_t          klen;
+	uint8_t         key[];
+} cut_key;
+
+/* Moves the head of each cut stream back (recover_streams). */
+static int
+recover_heads(evls_store *s, evls_topic *t, const cut_key *cut,
+    leveldb_writebatch_t *b)
+{
+	int rv = 0;
+	for (const cut_key *c = cut; rv == 0 && c != NULL; c = c->next) {
+		uint8_t   hk[EVLS_HEADKEY_MAX], hv[EVLS_HEADVAL_SIZE];
+		char     *val;
+		size_t    vlen, hl = evls_key_head(hk, t->id, c->key, c->klen);
+		evls_head h;
+		if ((rv = evls_db_get(&s->meta, hk, hl, &val, &vlen)) != 0) {
+			if (rv == EVL_ENOTFOUND)
+				rv = 0;
+			continue;
+		}
+		bool ok = evls_val_head_decode(val, vlen, &h);
+		leveldb_free(val);
+		if (!ok)
+			return EVL_ECORRUPT;
+		h.next_version = c->first_cut;
+		if (h.first_version > h.next_version)
+			h.first_version = h.next_version;
+		if (c->offset != UINT64_MAX)
+			h.last_offset = c->offset;
+		if (h.snapshot >= 0 && (uint64_t) h.snapshot >= h.next_version)
+			h.snapshot = -1;
+		if (h.next_version == 0 && !(h.flags & EVLS_HEAD_DELETED)) {
+			leveldb_writebatch_delete(b, (char *) hk, hl);
+		} else {
+			evls_val_head(hv, &h);
+			leveldb_writebatch_put(
+			    b, (char *) hk, hl, (char *) hv, sizeof(hv));
+		}
+	}
+	return rv;
+}
+
+/* Producer states of lost batches go: the producer's next batch is then
+ * refused for its sequence and it moves to a new epoch (what it does
+ * after any batch whose fate it does not know). */
+static int
+recover_producers(evls_store *s, evls_topic *t, leveldb_writebatch_t *b)
+{
+	uint8_t             pfx[5];
+	int                 rv = 0;
+	leveldb_iterator_t *it = evls_db_iter(&s->meta);
+	pfx[0]                 = EVLS_KEY_PRODUCER;
+	evlp_put_u32(pfx + 1, t->id);
+	leveldb_iter_seek(it, (char *) pfx, sizeof(pfx));
+	for (; evls_db_iter_has_prefix(it, pfx, sizeof(pfx));
+	     leveldb_iter_next(it)) {
+		size_t         kl, vl;
+		const uint8_t *k = (const uint8_t *) leveldb_iter_key(it, &kl);
+		const char    *v = leveldb_iter_value(it, &vl);
+		evls_pstate    ps;
+		if (kl != EVLS_PSKEY_SIZE ||
+		    !evls_val_pstate_decode(v, vl, &ps)) {
+			rv = EVL_ECORRUPT;
+			break;
+		}
+		uint32_t part = evlp_get_u32(k + 5);
+		if (part < t->config.partitions &&
+		    ps.base_offset >= t->parts[part].next)
+			leveldb_writebatch_delete(b, (const char *) k, kl);
+	}
+	if (rv == 0)
+		rv = evls_db_iter_err(it, "recover producers");
+	leveldb_iter_destroy(it);
+	return rv;
+}
+
+/*
+ * Step 2 for the streams of topic t, once its heads were pulled back:
+ * drops the version entries and producer states that point at or past a
+ * partition's new head (their batches are gone), and moves each cut
+ * stream's head back, so versions stay dense and no entry names an offset
+ * a later append will reuse.  Scans the topic's version index: this runs
+ * only after a power cut.
+ */
+static int
+recover_streams(evls_store *s, evls_topic *t, leveldb_writebatch_t *b)
+{
+	uint8_t             pfx[5];
+	cut_key            *cut    = NULL;
+	uint8_t            *lg     = evlp_alloc(EVLS_STREAM_KEY_MAX + 1);
+	size_t              lg_len = SIZE_MAX; /* the last good entry's key */
+	uint64_t            lg_off = 0;
+	int                 rv     = 0;
+	leveldb_iterator_t *it;
+
+	if (lg == NULL)
+		return EVL_ENOMEM;
+	it     = evls_db_iter(&s->meta);
+	pfx[0] = EVLS_KEY_VERSION;
+	evlp_put_u32(pfx + 1, t->id);
+	leveldb_iter_seek(it, (char *) pfx, sizeof(pfx));
+	for (; evls_db_iter_has_prefix(it, pfx, sizeof(pfx));
+	     leveldb_iter_next(it)) {
+		size_t         kl, vl;
+		const uint8_t *k = (const uint8_t *) leveldb_iter_key(it, &kl);
+		const uint8_t *v = (const uint8_t *) leveldb_iter_value(it, &vl);
+		size_t         klen = kl >= 7 ? evlp_get_u16(k + 5) : 0;
+		if (kl != 15 + klen || vl != 8 || klen > EVLS_STREAM_KEY_MAX) {
+			rv = EVL_ECORRUPT;
+			break;
+		}
+		uint64_t ver  = evlp_get_u64(k + 7 + klen);
+		uint64_t off  = evlp_get_u64(v);
+		uint32_t part = evlp_partition_for_key(
+		    k + 7, klen, t->config.partitions);
+		if (off < t->parts[part].next) {
+			memcpy(lg, k + 7, klen);
+			lg_len = klen;
+			lg_off = off;
+			continue;
+		}
+		leveldb_writebatch_delete(b, (const char *) k, kl);
+		if (cut != NULL && cut->klen == klen &&
+		    memcmp(cut->key, k + 7, klen) == 0)
+			continue; /* a later version of a key already cut */
+		cut_key *c = evlp_zalloc(sizeof(*c) + klen);
+		if (c == NULL) {
+			rv = EVL_ENOMEM;
+			break;
+		}
+		c->klen = klen;
+		memcpy(c->key, k + 7, klen);
+		c->first_cut = ver;
+		c->offset    = lg_len == klen && memcmp(lg, k + 7, klen) == 0
+		       ? lg_off
+		       : UINT64_MAX;
+		c->next = cut;
+		cut     = c;
+	}
+	if (rv == 0)
+		rv = evls_db_iter_err(it, "recover streams");
+	leveldb_iter_destroy(it);
+	evlp_free(lg);
+	if (rv == 0)
+		rv = recover_heads(s, t, cut, b);
+	while (cut != NULL) {
+		cut_key *next = cut->next;
+		evlp_free(cut);
+		cut = next;
+	}
+	if (rv == 0)
+		rv = recover_producers(s, t, b);
+	return rv;
+}
+
 static void
 recover_put_applied(leveldb_writebatch_t *b, uint64_t seq)
 {
@@ -151,6 +315,10 @@ recover_truncate(evls_store *s, uint64_t last_seq)
 		for (uint32_t p = 0;
 		     rv == 0 && p < s->topics[i]->config.partitions; p++)
 			rv = recover_tail(s, s->topics[i], p, last_seq, b);
+	/* Streams and producer states after the heads (all topics: a
+	 * producer state may name a lost batch on any topic). */
+	for (size_t i = 0; rv == 0 && i < s->ntopics; i++)
+		rv = recover_streams(s, s->topics[i], b);
 	recover_put_applied(b, last_seq);
 	if (rv == 0)
 		rv = evls_db_write(&s->meta, b, true, "recover tail");
@@ -173,8 +341,10 @@ recover_flush(evls_store *s, leveldb_writebatch_t *mb,
 			evls_part_put(mb, t->id, p, &t->parts[p]);
 		}
 	}
+	evls_heads_put(&s->heads, mb);
 	recover_put_applied(mb, applied);
 	int rv = evls_db_write(&s->meta, mb, false, "replay");
+	evls_heads_clear(&s->heads);
 	if (rv == 0)
 		rv = evls_db_write(&s->log, lb, false, "replay orphans");
 	leveldb_writebatch_clear(mb);
@@ -233,6 +403,15 @@ recover_replay(evls_store *s, uint64_t applied, uint64_t *replayed)
 			evls_val_idx(v, &x);
 			leveldb_writebatch_put(
 			    mb, (char *) k, sizeof(k), (char *) v, sizeof(v));
+			/* Stream versions and producer states follow from
+			 * the batches in log order, as the writer assigned
+			 * them. */
+			int64_t ver;
+			if ((t->config.key_index ||
+			        evls_heads_is_producer(val)) &&
+			    (rv = evls_heads_apply(s, &s->heads, t, part, val,
+			         vlen, mb, &ver)) != 0)
+				break;
 			p->next += h.count;
 			p->bytes += vlen;
 			if (h.append_time > p->last_time)
@@ -247,6 +426,7 @@ recover_replay(evls_store *s, uint64_t applied, uint64_t *replayed)
 		rv = evls_db_iter_err(it, "replay");
 	if (rv == 0 && n % REPLAY_CHUNK != 0)
 		rv = recover_flush(s, mb, lb, applied);
+	evls_heads_clear(&s->heads);
 	leveldb_iter_destroy(it);
 	leveldb_writebatch_destroy(mb);
 	leveldb_writebatch_destroy(lb);

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "offsets.h"
 #include "retention.h"
+#include "stream.h"
 #include "topic.h"
 #include "writer.h"
 

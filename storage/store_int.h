@@ -21,6 +21,7 @@
 #include <stdatomic.h>
 
 #include "db.h"
+#include "heads.h"
 #include "keys.h"
 #include "store.h"
 
@@ -88,6 +89,7 @@ struct evls_store {
 	evls_gitem           *touched; /* one per partition they touch */
 	size_t                ntouched;
 	size_t                group_cap; /* of both arrays */
+	evls_heads            heads; /* stream heads, producer states */
 
 	atomic_uint hooks;
 };
@@ -128,6 +130,10 @@ void evls_part_put(
  */
 int evls_part_sweep(evls_store *s, uint32_t tid, uint32_t part,
     uint64_t first, uint64_t *bytes);
+
+/* Checks a stored batch against its index entry: header, size, offsets,
+ * append time and CRC (log.c). */
+bool evls_batch_ok(const evls_idx *x, const uint8_t *b, size_t len);
 
 /* Writer life cycle (writer.c). */
 int  evls_writer_start(evls_store *s);

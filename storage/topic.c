@@ -380,15 +380,51 @@ sweep_index(evls_store *s, const uint8_t *pfx, size_t plen)
 	return rv;
 }
 
+/* Deletes, in chunks, every metadata key under pfx. */
+static int
+sweep_prefix(evls_store *s, const uint8_t *pfx, size_t plen)
+{
+	leveldb_writebatch_t *mb = leveldb_writebatch_create();
+	int                   rv = 0;
+	for (;;) {
+		leveldb_iterator_t *it = evls_db_iter(&s->meta);
+		size_t              n  = 0;
+		leveldb_iter_seek(it, (const char *) pfx, plen);
+		for (; n < SWEEP_CHUNK &&
+		     evls_db_iter_has_prefix(it, pfx, plen);
+		     leveldb_iter_next(it), n++) {
+			size_t      klen;
+			const char *k = leveldb_iter_key(it, &klen);
+			leveldb_writebatch_delete(mb, k, klen);
+		}
+		rv = evls_db_iter_err(it, "sweep");
+		leveldb_iter_destroy(it);
+		if (rv != 0 || n == 0 ||
+		    (rv = evls_db_write(&s->meta, mb, false, "sweep")) != 0)
+			break;
+		leveldb_writebatch_clear(mb);
+	}
+	leveldb_writebatch_destroy(mb);
+	return rv;
+}
+
 int
 evls_topic_sweep(evls_store *s, uint32_t tid)
 {
+	static const uint8_t streams[] = { EVLS_KEY_HEAD, EVLS_KEY_VERSION,
+		EVLS_KEY_PRODUCER };
 	uint8_t pfx[5];
 	int     rv;
 	pfx[0] = EVLS_KEY_INDEX;
 	evlp_put_u32(pfx + 1, tid);
 	if ((rv = sweep_index(s, pfx, sizeof(pfx))) != 0)
 		return rv;
+	/* Stream heads, versions and producer states (keys.h). */
+	for (size_t i = 0; i < sizeof(streams); i++) {
+		pfx[0] = streams[i];
+		if ((rv = sweep_prefix(s, pfx, sizeof(pfx))) != 0)
+			return rv;
+	}
 
 	/* Counters, group offsets (the id sits 8 bytes before the end of
 	 * their key) and finally the marker, in one batch. */

@@ -40,7 +40,10 @@ evls_append_submit(evls_store *s, evls_append *a)
 	if (a == NULL || a->topic == NULL || a->batch == NULL ||
 	    a->done == NULL || a->len < EVLP_BATCH_HEADER_SIZE)
 		return EVL_EINVAL;
-	a->next_ = NULL;
+	a->next_     = NULL;
+	a->dup_      = NULL;
+	a->duplicate = false;
+	a->version   = -1;
 	pthread_mutex_lock(&s->mu);
 	if (s->stopping) {
 		pthread_mutex_unlock(&s->mu);
@@ -106,12 +109,8 @@ writer_clock(evls_store *s)
  * exist, its batch header is sane and fills len, and the store is not
  * broken.  Call with mu and commit_mu held.
  *
- * This is where the event-sourcing issue adds expected-version checks per
- * key and producer-sequence dedupe.  Run here, on the one writer, against
- * state only the writer changes (kept, like g_next, as a group view that
- * is published only if the group's writes succeed), they are atomic with
- * the append; an append they refuse fails alone with its own err
- * (EVL_EWRONGVERSION, EVL_ESEQUENCE) while the rest of the group commits.
+ * Expected-version checks per key and producer-sequence dedupe follow in
+ * writer_admit_heads, without mu (they read the metadata database).
  */
 static int
 writer_admit(evls_store *s, evls_append *a, evls_gitem *g)
@@ -127,6 +126,36 @@ writer_admit(evls_store *s, evls_append *a, evls_gitem *g)
 	g->a     = a;
 	g->count = h.count;
 	return 0;
+}
+
+/*
+ * The second admission pass, for appends to key-indexed topics and from
+ * idempotent producers (heads.h): run here, on the one writer, against
+ * state only the writer changes, counting what earlier appends of this
+ * group reserved, they are atomic with the append.  An append they refuse
+ * fails alone with its own err (EVL_EWRONGVERSION, EVL_ESEQUENCE ...), and
+ * a producer's duplicate is answered without being written, while the
+ * rest of the group commits.  Compacts the group; returns how many stay.
+ * Call with commit_mu held (topics cannot change), mu not held.
+ */
+static size_t
+writer_admit_heads(evls_store *s, size_t n)
+{
+	size_t kept = 0;
+	evls_heads_clear(&s->heads);
+	for (size_t i = 0; i < n; i++) {
+		evls_gitem  *g = &s->group[i];
+		evls_append *a = g->a;
+		if (g->t->config.key_index || a->check_version ||
+		    evls_heads_is_producer(a->batch)) {
+			a->err = evls_heads_admit(s, &s->heads, g->t,
+			    (uint32_t) (g->p - g->t->parts), a);
+			if (a->err != 0 || a->duplicate)
+				continue;
+		}
+		s->group[kept++] = *g;
+	}
+	return kept;
 }
 
 /* Grows the group arrays to hold n items. */
@@ -205,7 +234,15 @@ writer_write(evls_store *s, size_t n)
 		evls_val_idx(iv, &x);
 		leveldb_writebatch_put(
 		    s->mb, (char *) ik, sizeof(ik), (char *) iv, sizeof(iv));
+		/* Version index and producer state, in the same meta
+		 * WriteBatch; admit loaded every entry, so it cannot fail. */
+		if ((g->t->config.key_index ||
+		        evls_heads_is_producer(a->batch)) &&
+		    (rv = evls_heads_apply(s, &s->heads, g->t, part,
+		         a->batch, a->len, s->mb, &a->version)) != 0)
+			return rv;
 	}
+	evls_heads_put(&s->heads, s->mb);
 	for (size_t i = 0; i < s->ntouched; i++) {
 		evls_part *p = s->touched[i].p;
 		evls_part  c = { .first = p->first, .next = p->g_next,
@@ -248,6 +285,7 @@ writer_commit(evls_store *s, evls_append *list)
 			n++;
 	}
 	pthread_mutex_unlock(&s->mu);
+	n = writer_admit_heads(s, n);
 
 	rv = n > 0 ? writer_write(s, n) : 0;
 	if (rv != 0) {
@@ -279,6 +317,17 @@ writer_commit(evls_store *s, evls_append *list)
 	s->ntouched = 0;
 	pthread_mutex_unlock(&s->commit_mu);
 
+	/* A producer's retry queued in the same group as its original takes
+	 * the original's answer. */
+	for (evls_append *a = list; a != NULL; a = a->next_) {
+		evls_append *o = a->dup_;
+		if (o == NULL)
+			continue;
+		a->err         = o->err;
+		a->base_offset = o->base_offset;
+		a->append_time = o->append_time;
+		a->version     = o->version;
+	}
 	while (list != NULL) {
 		evls_append *a = list;
 		list           = a->next_; /* done may free or resubmit a */
@@ -389,6 +438,7 @@ evls_writer_stop(evls_store *s)
 	if (s->mb)
 		leveldb_writebatch_destroy(s->mb);
 	s->lb = s->mb = NULL;
+	evls_heads_fini(&s->heads);
 	evlp_free(s->group);
 	evlp_free(s->touched);
 	s->group = s->touched = NULL;

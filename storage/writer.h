@@ -17,6 +17,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Expected versions (evls_append.expected_version). */
+#define EVLS_VERSION_ANY       (-1) /* no check */
+#define EVLS_VERSION_NO_STREAM (-2) /* the key has no version yet */
+#define EVLS_VERSION_EXISTS    (-3) /* the key has a version */
+
 typedef struct evls_store  evls_store;
 typedef struct evls_append evls_append;
 
@@ -31,16 +36,36 @@ struct evls_append {
 	/* acks=fsync: done only after an fsync covers the batch (forces
 	 * one for its group whatever the policy). */
 	bool sync;
+	/* Per-key streams (key_index topics, stream.h): with check_version,
+	 * every record must carry the same key and the append succeeds
+	 * only if that stream's current version matches expected_version
+	 * (EVLS_VERSION_* or >= 0).  false (the zero value): no check. */
+	bool    check_version;
+	int64_t expected_version;
 	/* out, valid in done() */
 	int      err; /* 0, or EVL_ENOTOPIC, EVL_ENOPART, EVL_EPROTO (not a
-	                 batch), EVL_EIO (the store is broken), EVL_ENOMEM */
+	                 batch), EVL_EIO (the store is broken), EVL_ENOMEM;
+	                 streams: EVL_EWRONGVERSION, EVL_EINVAL (a key on
+	                 the wrong partition, too long, or several keys with
+	                 check_version); producers: EVL_ESEQUENCE,
+	                 EVL_EFENCEDPRODUCER, EVL_EINVAL (bad epoch or
+	                 sequence) */
 	uint64_t base_offset;
 	int64_t  append_time;
+	/* Key-indexed topics: the version the batch's last keyed record got
+	 * (with EVL_EWRONGVERSION: the stream's current version); -1 =
+	 * none. */
+	int64_t version;
+	/* An idempotent producer's retry of its last batch (batch header
+	 * producer_id >= 0): nothing was appended, and base_offset,
+	 * append_time and version are the original's. */
+	bool duplicate;
 	/* Called on the writer thread, exactly once; may resubmit or free
 	 * a.  Must not block: it holds up every other append. */
 	void (*done)(evls_append *a);
 	void *arg;
 	evls_append *next_; /* private */
+	void        *dup_;  /* private: a duplicate's producer state */
 };
 
 /*

@@ -4,7 +4,8 @@
  *
  * The CLI is a user of libevlog like any other: it includes only
  * <evlog/evlog.h>.  Exit statuses: 0 done, 1 runtime error (one line on
- * stderr starting "evlog: "), 2 usage error.  Data goes to stdout,
+ * stderr starting "evlog: "), 2 usage error, 3 version conflict.  Data
+ * goes to stdout,
  * everything else to stderr.
  */
 #ifndef EVLOG_CLI_CLI_H
@@ -19,6 +20,9 @@
 #define CLI_EXIT_OK    0
 #define CLI_EXIT_ERR   1
 #define CLI_EXIT_USAGE 2
+/* An expected version did not match (produce --expect-version, stream
+ * delete): the current version is on stderr. */
+#define CLI_EXIT_CONFLICT 3
 
 #define CLI_DEFAULT_BROKER "tcp://127.0.0.1:7470"
 
@@ -88,5 +92,14 @@ int64_t  cli_wall_ms(void);
 int cli_topics_main(cli_global *g, int argc, char **argv, int first);
 int cli_produce_main(cli_global *g, int argc, char **argv, int first);
 int cli_tail_main(cli_global *g, int argc, char **argv, int first);
+int cli_stream_main(cli_global *g, int argc, char **argv, int first);
+
+/* An expected version: any, no_stream, exists or N >= 0 (EVL_VERSION_*
+ * or N).  0 or -1 (stream.c). */
+int cli_parse_expect(const char *s, int64_t *out);
+
+/* Prints "evlog: WHAT 'KEY': version conflict: the current version is
+ * N" (or none) and returns CLI_EXIT_CONFLICT (stream.c). */
+int cli_conflict(const char *what, const char *key, int64_t current);
 
 #endif /* EVLOG_CLI_CLI_H */

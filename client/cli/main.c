@@ -5,8 +5,8 @@
  *
  * Global options may come before the command or among its options; each
  * command parses its own arguments with its table and cli_global_opts
- * together (opts.h).  The commands live in topics.c, produce.c and
- * tail.c.
+ * together (opts.h).  The commands live in topics.c, produce.c, tail.c
+ * and stream.c.
  */
 #include <stdio.h>
 #include <string.h>
@@ -26,12 +26,16 @@ static const char main_help[]
       "  topics create|alter|list|describe|delete   manage topics\n"
       "  produce TOPIC [VALUE]   append records (one per line of stdin)\n"
       "  tail TOPIC              print the last records; -f to follow\n"
+      "  stream read|version|delete TOPIC KEY\n"
+      "                          one key's stream (topics made with "
+      "--streams)\n"
       "  help [COMMAND]          help on a command\n"
       "\n"
       "%s"
       "  -V, --version           print the version\n"
       "\n"
-      "Exit status: 0 done, 1 runtime error, 2 usage error.\n"
+      "Exit status: 0 done, 1 runtime error, 2 usage error, 3 version\n"
+      "conflict (produce --expect-version, stream delete).\n"
       "See 'evlog COMMAND --help' for each command's options.\n";
 
 static int
@@ -50,6 +54,8 @@ dispatch(cli_global *g, const char *cmd, int argc, char **argv, int first)
 		return cli_produce_main(g, argc, argv, first);
 	if (strcmp(cmd, "tail") == 0)
 		return cli_tail_main(g, argc, argv, first);
+	if (strcmp(cmd, "stream") == 0)
+		return cli_stream_main(g, argc, argv, first);
 	return cli_usage(NULL, "unknown command '%s'", cmd);
 }
 

@@ -39,6 +39,17 @@ static const char produce_help[]
       "all\n"
       "                            value, with no key\n"
       "      --timestamp MS        producer timestamp (Unix ms) to store\n"
+      "      --expect-version any|no_stream|exists|N\n"
+      "                            append to stream KEY (a topic made with\n"
+      "                            --streams) only if its current version "
+      "is\n"
+      "                            as given; all lines of stdin go in one\n"
+      "                            append, all or none.  A conflict exits 3\n"
+      "                            and prints the current version on "
+      "stderr\n"
+      "\n"
+      "Records from standard input are sent by an idempotent producer: a\n"
+      "batch re-sent after a lost connection is not appended twice.\n"
       "\n"
       "%s";
 
@@ -49,6 +60,7 @@ enum {
 	OPT_ACKS,
 	OPT_KEY_SEP,
 	OPT_TIMESTAMP,
+	OPT_EXPECT,
 };
 
 static const cli_opt produce_opts[] = {
@@ -58,6 +70,7 @@ static const cli_opt produce_opts[] = {
 	{ "acks", 0, true, OPT_ACKS },
 	{ "key-separator", 0, true, OPT_KEY_SEP },
 	{ "timestamp", 0, true, OPT_TIMESTAMP },
+	{ "expect-version", 0, true, OPT_EXPECT },
 	{ NULL, 0, false, 0 },
 };
 
@@ -71,6 +84,8 @@ typedef struct produce_args {
 	int64_t     timestamp;
 	evl_header *headers;
 	size_t      nheaders;
+	bool        have_expect;
+	int64_t     expect;
 } produce_args;
 
 /* Delivery outcomes, written by client threads. */
@@ -170,6 +185,14 @@ parse(cli_global *g, int argc, char **argv, int first, produce_args *a)
 				    "--key-separator must not be empty");
 			a->key_sep = arg;
 			break;
+		case OPT_EXPECT:
+			if (cli_parse_expect(arg, &a->expect) != 0)
+				return cli_usage("produce",
+				    "--expect-version: '%s' is not any, "
+				    "no_stream, exists or a version",
+				    arg);
+			a->have_expect = true;
+			break;
 		case OPT_TIMESTAMP:
 			if (cli_parse_u64(arg, INT64_MAX, &v) != 0 || v == 0)
 				return cli_usage("produce",
@@ -194,6 +217,15 @@ parse(cli_global *g, int argc, char **argv, int first, produce_args *a)
 	if (a->key && a->key_sep)
 		return cli_usage("produce",
 		    "--key and --key-separator cannot be used together");
+	if (a->have_expect && a->key == NULL)
+		return cli_usage("produce",
+		    "--expect-version needs --key (the stream)");
+	if (a->have_expect && a->partition != EVL_PARTITION_ANY)
+		return cli_usage("produce", "--expect-version writes to the "
+		                            "key's partition: no --partition");
+	if (a->have_expect && a->acks == EVL_ACKS_NONE)
+		return cli_usage("produce",
+		    "--expect-version needs an answer: not --acks none");
 	return 0;
 }
 
@@ -224,6 +256,63 @@ produce_one(evl_client *c, const produce_args *a)
 	if (rv != 0)
 		return cli_fail(c, rv, "producing to '%s'", a->topic);
 	return CLI_EXIT_OK;
+}
+
+/* --expect-version: VALUE, or every line of stdin, as one append to
+ * stream KEY. */
+static int
+produce_expect(evl_client *c, const produce_args *a)
+{
+	evl_event        *ev = NULL;
+	size_t            n = 0;
+	char            **lines = NULL;
+	evl_append_result r;
+	int               rv;
+
+	if (a->value != NULL) {
+		ev = cli_xmalloc(sizeof(*ev));
+		ev[n++] = (evl_event) { .value = a->value,
+			.value_len = strlen(a->value) };
+	} else {
+		char   *line = NULL;
+		size_t  cap  = 0;
+		ssize_t len;
+		while ((len = getline(&line, &cap, stdin)) >= 0) {
+			if (len && line[len - 1] == '\n')
+				len--;
+			lines = cli_xrealloc(lines, (n + 1) * sizeof(*lines));
+			ev    = cli_xrealloc(ev, (n + 1) * sizeof(*ev));
+			lines[n] = cli_xmalloc((size_t) len + 1);
+			memcpy(lines[n], line, (size_t) len);
+			ev[n] = (evl_event) { .value = lines[n],
+				.value_len = (size_t) len };
+			n++;
+		}
+		free(line);
+	}
+	for (size_t i = 0; i < n; i++) {
+		ev[i].headers      = a->headers;
+		ev[i].header_count = a->nheaders;
+		ev[i].timestamp    = a->timestamp;
+	}
+	if (n == 0) {
+		rv = CLI_EXIT_OK; /* nothing to append */
+	} else {
+		rv = evl_stream_append(c, a->topic, a->key, strlen(a->key),
+		    a->expect, ev, n, &r);
+		if (rv == EVL_EWRONGVERSION)
+			rv = cli_conflict("producing to stream", a->key,
+			    r.version);
+		else if (rv != 0)
+			rv = cli_fail(c, rv,
+			    "producing to stream '%s' of '%s'", a->key,
+			    a->topic);
+	}
+	for (size_t i = 0; lines != NULL && i < n; i++)
+		free(lines[i]);
+	free(lines);
+	free(ev);
+	return rv;
 }
 
 /* Splits a line into key and value at the first separator. */
@@ -275,6 +364,8 @@ produce_stdin(evl_client *c, const produce_args *a)
 
 	evl_producer_opts_init(&po);
 	po.acks = a->acks;
+	/* A batch re-sent after a reconnect must not land twice. */
+	po.idempotent = a->acks != EVL_ACKS_NONE;
 	po.on_delivery = on_delivery;
 	po.on_delivery_arg = &tl;
 	if ((rv = evl_producer_open(&p, c, &po)) != 0)
@@ -340,7 +431,9 @@ cli_produce_main(cli_global *g, int argc, char **argv, int first)
 	evl_client  *c;
 	int          rv = parse(g, argc, argv, first, &a);
 	if (rv == 0 && (rv = cli_connect(g, &c)) == 0) {
-		rv = a.value ? produce_one(c, &a) : produce_stdin(c, &a);
+		rv = a.have_expect ? produce_expect(c, &a)
+		    : a.value      ? produce_one(c, &a)
+		                   : produce_stdin(c, &a);
 		evl_client_close(c);
 	}
 	free(a.headers);

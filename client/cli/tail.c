@@ -31,6 +31,8 @@
 
 #define DEFAULT_LINES  10
 #define FOLLOW_POLL_MS 200
+/* advance() looks at the reader's position this often while waiting. */
+#define ERASED_POLL_MS 200
 
 static const char tail_help[]
     = "Usage: evlog tail TOPIC [OPTIONS]\n"
@@ -310,10 +312,27 @@ before(const evl_record *x, const evl_record *y)
 static int
 advance(evl_client *c, const tail_args *a, src *s, uint32_t timeout_ms)
 {
-	s->cur = NULL;
+	uint64_t deadline = cli_mono_ms() + timeout_ms;
+	s->cur            = NULL;
 	while (s->next < s->end) {
 		const evl_record *r;
-		int               rv = evl_reader_next(s->r, &r, timeout_ms);
+		uint64_t          now  = cli_mono_ms();
+		uint32_t          wait = now >= deadline ? 0
+		             : deadline - now < ERASED_POLL_MS
+		             ? (uint32_t) (deadline - now)
+		             : ERASED_POLL_MS;
+		int rv = evl_reader_next(s->r, &r, wait);
+		if (rv == EVL_ETIMEDOUT && now < deadline) {
+			/* Records erased by a stream delete are passed over
+			 * without being returned: the reader may have
+			 * reached the end with nothing left to show. */
+			uint64_t pos;
+			if (evl_reader_position(s->r, s->partition, &pos) ==
+			        0 &&
+			    pos >= s->end)
+				break;
+			continue;
+		}
 		if (rv == EVL_EOFFSET) {
 			/* Retention removed what we were about to read:
 			 * go on from what is still stored. */

@@ -14,7 +14,7 @@
 static const char topics_help[]
     = "Usage:\n"
       "  evlog topics create NAME [--partitions N] [--retention DURATION]\n"
-      "                      [--retention-bytes N] [--key-index]\n"
+      "                      [--retention-bytes N] [--streams]\n"
       "  evlog topics alter NAME [--partitions N] [--retention DURATION]\n"
       "                      [--retention-bytes N]\n"
       "  evlog topics list [--json]\n"
@@ -29,7 +29,12 @@ static const char topics_help[]
       "                            500ms, 1h30m, or forever (the default)\n"
       "      --retention-bytes N   keep at most N bytes per partition (K, M,\n"
       "                            G, T suffixes; unlimited is the default)\n"
-      "      --key-index           per-key streams (create only)\n"
+      "      --streams             per-key streams: the key index, versions "
+      "per\n"
+      "                            key, expected versions; the partition "
+      "count\n"
+      "                            is then fixed (create only; alias\n"
+      "                            --key-index)\n"
       "      --json                JSON output (list, describe)\n"
       "\n"
       "%s";
@@ -47,6 +52,7 @@ static const cli_opt topics_opts[] = {
 	{ "retention", 0, true, OPT_RETENTION },
 	{ "retention-bytes", 0, true, OPT_RETENTION_BYTES },
 	{ "key-index", 0, false, OPT_KEY_INDEX },
+	{ "streams", 0, false, OPT_KEY_INDEX },
 	{ "json", 0, false, OPT_JSON },
 	{ NULL, 0, false, 0 },
 };

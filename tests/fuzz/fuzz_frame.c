@@ -180,14 +180,49 @@ auth_data(evlp_view body)
 }
 
 static void
+read_stream(evlp_view body)
+{
+	evlp_read_stream_req m;
+	evlp_wr              w;
+	if (evlp_read_stream_req_decode(body, &m) != 0)
+		return;
+	fuzz_wr_open(&w, body);
+	evlp_read_stream_req_encode(&w, &m);
+	fuzz_wr_check(&w, body, "read stream request");
+}
+
+static void
+stream_info(evlp_view body)
+{
+	evlp_stream_req m;
+	evlp_wr         w;
+	if (evlp_stream_info_req_decode(body, &m) != 0)
+		return;
+	fuzz_wr_open(&w, body);
+	evlp_stream_info_req_encode(&w, &m);
+	fuzz_wr_check(&w, body, "stream info request");
+}
+
+static void
+delete_stream(evlp_view body)
+{
+	evlp_stream_req m;
+	evlp_wr         w;
+	if (evlp_delete_stream_req_decode(body, &m) != 0)
+		return;
+	fuzz_wr_open(&w, body);
+	evlp_delete_stream_req_encode(&w, &m);
+	fuzz_wr_check(&w, body, "delete stream request");
+}
+
+static void
 empty(evlp_view body)
 {
 	if ((evlp_empty_decode(body) == 0) != (body.len == 0))
 		fuzz_fail("empty body");
 }
 
-/* The broker's dispatch: one request decoder per op.  The stream ops
- * have no body codec yet (a draft in PROTOCOL.md). */
+/* The broker's dispatch: one request decoder per op. */
 static void
 dispatch(int op, evlp_view body)
 {
@@ -234,6 +269,15 @@ dispatch(int op, evlp_view body)
 		break;
 	case EVLP_OP_AUTH_FINISH:
 		auth_data(body);
+		break;
+	case EVLP_OP_READ_STREAM:
+		read_stream(body);
+		break;
+	case EVLP_OP_STREAM_INFO:
+		stream_info(body);
+		break;
+	case EVLP_OP_DELETE_STREAM:
+		delete_stream(body);
 		break;
 	default:
 		break;

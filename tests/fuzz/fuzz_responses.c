@@ -243,6 +243,45 @@ auth(evlp_view body)
 	fuzz_wr_check(&w, body, "auth response");
 }
 
+static void
+read_stream(evlp_view body)
+{
+	evlp_read_stream_resp m;
+	evlp_stream_record    rec;
+	evlp_wr               w;
+	if (evlp_read_stream_resp_decode(body, &m) != 0)
+		return;
+	fuzz_wr_open(&w, body);
+	evlp_read_stream_resp_encode(&w, &m);
+	uint32_t n = 0;
+	for (; evlp_read_stream_resp_next(&m, &rec); n++) {
+		evlp_rd     hr;
+		evlp_header h;
+		uint32_t    k = 0;
+		evlp_rd_init(&hr, rec.headers.p, rec.headers.len);
+		for (; evlp_header_next(&hr, &h); k++)
+			;
+		if (hr.err || k != rec.header_count)
+			fuzz_fail("stream record headers != count");
+		evlp_stream_record_encode(&w, &rec);
+	}
+	if (n != m.count)
+		fuzz_fail("stream records != count");
+	fuzz_wr_check(&w, body, "read stream response");
+}
+
+static void
+stream_info(evlp_view body)
+{
+	evlp_stream_info_resp m;
+	evlp_wr               w;
+	if (evlp_stream_info_resp_decode(body, &m) != 0)
+		return;
+	fuzz_wr_open(&w, body);
+	evlp_stream_info_resp_encode(&w, &m);
+	fuzz_wr_check(&w, body, "stream info response");
+}
+
 /* Indexed by the first input byte, modulo the table's size; the seed
  * generator (fuzz_seeds.c) uses the same order. */
 static void (*const decoders[])(evlp_view) = {
@@ -259,6 +298,8 @@ static void (*const decoders[])(evlp_view) = {
 	group_list,
 	group_desc,
 	auth,
+	read_stream,
+	stream_info,
 };
 
 int

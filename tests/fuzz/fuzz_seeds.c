@@ -162,6 +162,16 @@ requests(void)
 	evlp_auth_data_encode(
 	    fresh(&w), &(evlp_auth_msg) { V(""), V("c=biws,r=abc,p=x") });
 	request(EVLP_OP_AUTH_FINISH, "auth_finish", &w);
+	evlp_read_stream_req_encode(fresh(&w),
+	    &(evlp_read_stream_req) { V("acct"), V("acct-42"), 3, 0, 100,
+	        65536, 500 });
+	request(EVLP_OP_READ_STREAM, "read_stream", &w);
+	evlp_stream_info_req_encode(
+	    fresh(&w), &(evlp_stream_req) { V("acct"), V("acct-42"), -1, 0 });
+	request(EVLP_OP_STREAM_INFO, "stream_info", &w);
+	evlp_delete_stream_req_encode(
+	    fresh(&w), &(evlp_stream_req) { V("acct"), V("acct-42"), 7, 1 });
+	request(EVLP_OP_DELETE_STREAM, "delete_stream", &w);
 }
 
 static void
@@ -228,6 +238,20 @@ responses(void)
 	evlp_auth_data_encode(
 	    fresh(&w), &(evlp_auth_msg) { V(""), V("r=abc,s=c2FsdA==,i=4096") });
 	response(12, "auth", &w);
+	static const uint8_t hdrs[] = { 1, 'a', 1, '1' };
+	evlp_read_stream_resp_encode(fresh(&w),
+	    &(evlp_read_stream_resp) { 2, 9, 0, -1, 2, { 0 } });
+	evlp_stream_record_encode(&w,
+	    &(evlp_stream_record) { 8, 1000, 1700000000000, 0,
+	        EVLP_REC_SNAPSHOT, true, V("state"), 1,
+	        { hdrs, sizeof(hdrs) } });
+	evlp_stream_record_encode(&w,
+	    &(evlp_stream_record) { 9, 1001, 1700000000000, 0, 0, false,
+	        V(""), 0, V("") });
+	response(13, "read_stream", &w);
+	evlp_stream_info_resp_encode(fresh(&w),
+	    &(evlp_stream_info_resp) { 2, 9, 0, 8, 1001, 0 });
+	response(14, "stream_info", &w);
 }
 
 static void

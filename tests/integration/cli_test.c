@@ -754,6 +754,124 @@ Test(cli, follow_from_end_through_a_pipe)
 	proc_free(&p);
 }
 
+/* ---- per-key streams ---------------------------------------------------- */
+
+Test(cli, streams_expected_versions_and_reads)
+{
+	proc p;
+	RUN(&p, NULL, "topics", "create", "account", "--streams", "-p", "3");
+	assert_exit(&p, 0);
+	proc_free(&p);
+
+	RUN(&p, NULL, "produce", "account", "--key", "acct-1",
+	    "--expect-version", "no_stream", "opened");
+	assert_exit(&p, 0);
+	proc_free(&p);
+	RUN(&p, "deposit 10\ndeposit 20\n", "produce", "account", "--key",
+	    "acct-1", "--expect-version", "0");
+	assert_exit(&p, 0);
+	proc_free(&p);
+	/* A stale expected version: exit 3, the current version on
+	 * stderr, nothing appended. */
+	RUN(&p, NULL, "produce", "account", "--key", "acct-1",
+	    "--expect-version", "0", "late");
+	assert_exit(&p, 3);
+	cr_assert_not_null(strstr(p.err, "current version is 2"), "%s", p.err);
+	proc_free(&p);
+	RUN(&p, NULL, "produce", "account", "--key", "acct-1",
+	    "--expect-version", "sometimes", "x");
+	assert_exit(&p, 2);
+	proc_free(&p);
+
+	RUN(&p, NULL, "stream", "version", "account", "acct-1");
+	assert_exit(&p, 0);
+	cr_assert_str_eq(p.out, "2\n");
+	proc_free(&p);
+	RUN(&p, NULL, "stream", "version", "account", "acct-404");
+	assert_exit(&p, 0);
+	cr_assert_str_eq(p.out, "none\n");
+	proc_free(&p);
+
+	RUN(&p, NULL, "stream", "read", "account", "acct-1");
+	assert_exit(&p, 0);
+	cr_assert_str_eq(p.out, "opened\ndeposit 10\ndeposit 20\n");
+	proc_free(&p);
+	RUN(&p, NULL, "stream", "read", "account", "acct-1", "--backwards",
+	    "--count", "2");
+	assert_exit(&p, 0);
+	cr_assert_str_eq(p.out, "deposit 20\ndeposit 10\n");
+	proc_free(&p);
+	RUN(&p, NULL, "stream", "read", "account", "acct-1", "--from-version",
+	    "1", "--json");
+	assert_exit(&p, 0);
+	json_t **v;
+	size_t   n = json_lines(p.out, &v);
+	cr_assert_eq(n, 2, "%s", p.out);
+	cr_assert_eq(jint(v[0], "version"), 1);
+	cr_assert_eq(jint(v[1], "version"), 2);
+	cr_assert_str_eq(jstr(v[0], "value"), "deposit 10");
+	cr_assert_str_eq(jstr(v[0], "key"), "acct-1");
+	cr_assert_str_eq(jstr(v[0], "topic"), "account");
+	cr_assert_eq(jint(v[1], "offset"), jint(v[0], "offset") + 1);
+	free_json(v, n);
+	proc_free(&p);
+
+	/* Delete: a conflict exits 3; then the stream is empty, its
+	 * version kept, and tail no longer shows its records. */
+	RUN(&p, NULL, "stream", "delete", "account", "acct-1",
+	    "--expect-version", "1");
+	assert_exit(&p, 3);
+	cr_assert_not_null(strstr(p.err, "current version is 2"), "%s", p.err);
+	proc_free(&p);
+	RUN(&p, NULL, "stream", "delete", "account", "acct-1");
+	assert_exit(&p, 0);
+	proc_free(&p);
+	RUN(&p, NULL, "stream", "read", "account", "acct-1");
+	assert_exit(&p, 0);
+	cr_assert_str_eq(p.out, "");
+	proc_free(&p);
+	RUN(&p, NULL, "stream", "version", "account", "acct-1");
+	cr_assert_str_eq(p.out, "2\n");
+	proc_free(&p);
+	RUN(&p, NULL, "tail", "account", "--from", "beginning");
+	assert_exit(&p, 0);
+	cr_assert_null(strstr(p.out, "deposit"), "%s", p.out);
+	proc_free(&p);
+
+	/* A topic without streams. */
+	create("nostreams", "1");
+	RUN(&p, NULL, "stream", "version", "nostreams", "k");
+	assert_exit(&p, 1);
+	proc_free(&p);
+}
+
+Test(cli, stream_read_follows)
+{
+	proc p, q;
+	RUN(&q, NULL, "topics", "create", "followed", "--streams");
+	assert_exit(&q, 0);
+	proc_free(&q);
+	RUN(&q, NULL, "produce", "followed", "--key", "k", "first");
+	assert_exit(&q, 0);
+	proc_free(&q);
+	proc_start(&p, NULL, 0,
+	    ARGS("-b", broker.url, "stream", "read", "followed", "k", "-f"),
+	    NULL);
+	cr_assert(proc_wait_out(&p, "first\n", 20000), "out: %s", p.out);
+	RUN(&q, NULL, "produce", "followed", "--key", "other", "noise");
+	assert_exit(&q, 0);
+	proc_free(&q);
+	RUN(&q, NULL, "produce", "followed", "--key", "k", "second");
+	assert_exit(&q, 0);
+	proc_free(&q);
+	cr_assert(proc_wait_out(&p, "second\n", 20000), "out: %s", p.out);
+	kill(p.pid, SIGTERM);
+	proc_finish(&p);
+	assert_exit(&p, 0);
+	cr_assert_str_eq(p.out, "first\nsecond\n");
+	proc_free(&p);
+}
+
 /* ---- output ------------------------------------------------------------- */
 
 Test(cli, json_fields)

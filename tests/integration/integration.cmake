@@ -6,4 +6,23 @@ if(TARGET evl_test_harness AND TARGET evlogd)
 	target_compile_definitions(broker_raw_test PRIVATE
 		EVLT_EVLOGD="$<TARGET_FILE:evlogd>")
 	add_dependencies(broker_raw_test evlogd)
+	evl_test(broker_stream_test integration/broker_stream_test.c
+		integration evl_test_harness)
+endif()
+
+# The examples end to end (examples/): their programs against an evlogd
+# child; the projection's read model is checked with SQLite.
+if(TARGET evl-bank AND TARGET evl-projector AND TARGET evlogd)
+	pkg_check_modules(EVL_TEST_SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+	set(EVL_TEST_EXTRA_SOURCES integration/client_util.c)
+	evl_test(examples_test integration/examples_test.c integration
+		evl_client PkgConfig::EVL_TEST_SQLITE3)
+	unset(EVL_TEST_EXTRA_SOURCES)
+	target_compile_definitions(examples_test PRIVATE
+		EVLCT_EVLOGD="$<TARGET_FILE:evlogd>"
+		EVLCT_BANK="$<TARGET_FILE:evl-bank>"
+		EVLCT_PROJECTOR="$<TARGET_FILE:evl-projector>")
+	target_include_directories(examples_test PRIVATE
+		${CMAKE_CURRENT_SOURCE_DIR}/integration)
+	add_dependencies(examples_test evlogd evl-bank evl-projector)
 endif()

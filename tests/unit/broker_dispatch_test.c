@@ -134,7 +134,7 @@ Test(broker_dispatch, unknown_op)
 Test(broker_dispatch, membership_ops_are_not_supported_yet)
 {
 	int ops[] = { EVLP_OP_JOIN_GROUP, EVLP_OP_HEARTBEAT,
-		EVLP_OP_LEAVE_GROUP, EVLP_OP_AUTH_START, EVLP_OP_READ_STREAM };
+		EVLP_OP_LEAVE_GROUP, EVLP_OP_AUTH_START };
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
 		expect_error(request((uint8_t) ops[i], 1, 0, NULL, 0),
 		    EVL_ENOTSUP, (uint8_t) ops[i], 1);
@@ -147,6 +147,9 @@ Test(broker_dispatch, lookup_covers_the_data_path)
 	cr_assert_not_null(evld_dispatch_lookup(EVLP_OP_FETCH, &err));
 	cr_assert_not_null(evld_dispatch_lookup(EVLP_OP_LIST_OFFSETS, &err));
 	cr_assert_not_null(evld_dispatch_lookup(EVLP_OP_COMMIT_OFFSETS, &err));
+	cr_assert_not_null(evld_dispatch_lookup(EVLP_OP_READ_STREAM, &err));
+	cr_assert_not_null(evld_dispatch_lookup(EVLP_OP_STREAM_INFO, &err));
+	cr_assert_not_null(evld_dispatch_lookup(EVLP_OP_DELETE_STREAM, &err));
 	cr_assert_null(evld_dispatch_lookup(256, &err));
 	cr_assert_eq(err, EVL_EUNKNOWNOP);
 	cr_assert_null(evld_dispatch_lookup(-1, &err));

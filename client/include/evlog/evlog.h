@@ -261,6 +261,11 @@ typedef struct evl_producer_opts {
 	size_t   batch_bytes;   /* most bytes in one batch; default 1 MiB */
 	size_t   buffer_bytes;  /* queued, unacknowledged; default 64 MiB */
 	uint32_t delivery_timeout_ms; /* give up on a record; default 30000 */
+	/* Idempotent: the broker recognises a re-sent batch (producer id +
+	 * sequence per partition) and appends it once, so a retry after a
+	 * lost connection or a broker restart never duplicates.  Default 0;
+	 * acks must not be EVL_ACKS_NONE. */
+	int idempotent;
 	/* Called once per record, on a client thread; must not block long
 	 * or call the producer's flush/close. */
 	void (*on_delivery)(void *arg, const evl_delivery *d);
@@ -286,9 +291,12 @@ EVL_API int evl_producer_open(
  * Duplicates: a batch whose request fails with a retryable error (lost
  * connection, timeout, busy, throttled, shutting down) is re-sent until
  * delivery_timeout_ms, in order.  If the broker had appended it before
- * the answer was lost, the records are appended twice: until the
- * idempotent producer exists, delivery is at-least-once (never lost once
- * acknowledged, never reordered, possibly duplicated after a reconnect).
+ * the answer was lost, the records are appended twice -- unless the
+ * producer is idempotent (opts.idempotent), when the broker answers the
+ * re-send with the original offsets.  So delivery is at-least-once by
+ * default (never lost once acknowledged, never reordered, possibly
+ * duplicated after a reconnect) and exactly-once per batch when
+ * idempotent.
  */
 EVL_API int evl_produce(evl_producer *p, const evl_message *m);
 
@@ -349,13 +357,190 @@ EVL_API int evl_reader_position(
  * seek it again.  A lost connection is retried until timeout_ms, then
  * reported (EVL_ECONNREFUSED, EVL_ETIMEDOUT, EVL_ECONNRESET).  A batch
  * that fails its checksum or does not decode gives EVL_ECORRUPT (seek
- * past it to go on).
+ * past it to go on).  Records erased by evl_stream_delete are skipped
+ * (their offsets are passed over).
  */
 EVL_API int evl_reader_next(
     evl_reader *r, const evl_record **rec, uint32_t timeout_ms);
 
 /* Frees r; records it returned are gone.  NULL does nothing. */
 EVL_API void evl_reader_close(evl_reader *r);
+
+/* ---- per-key streams (event sourcing) ---------------------------------- */
+
+/*
+ * On a topic created with key_index (evlog topics create --streams), every
+ * record key is a stream -- one aggregate, say "account-42" in topic
+ * "account" -- and every keyed record gets a version, dense per key (0,
+ * 1, 2 ...) besides its offset.  A key's current version is the version
+ * of its last record; a key with no records has none (EVL_VERSION_NONE).
+ * Such a topic's partition count is fixed, so a key never moves.
+ */
+
+/* Expected versions for evl_stream_append and evl_stream_delete, besides
+ * an exact current version N >= 0. */
+#define EVL_VERSION_ANY       (-1) /* no check */
+#define EVL_VERSION_NO_STREAM (-2) /* the key has no version yet */
+#define EVL_VERSION_EXISTS    (-3) /* the key has a version */
+/* A stream's version when it has none. */
+#define EVL_VERSION_NONE (-1)
+
+/* One event to append. */
+typedef struct evl_event {
+	const void       *value; /* NULL with value_len 0: a null value */
+	size_t            value_len;
+	const evl_header *headers;
+	size_t            header_count;
+	int64_t           timestamp; /* producer time, ms; 0 = none */
+	int               snapshot;  /* a snapshot: reads may start here */
+} evl_event;
+
+typedef struct evl_append_result {
+	uint32_t partition;
+	uint64_t offset;  /* of the first event */
+	int64_t  version; /* of the last event: the stream's new version */
+} evl_append_result;
+
+/*
+ * evl_stream_append appends n >= 1 events to stream key of topic, all or
+ * none, with consecutive versions, if the stream's current version
+ * matches expected_version (EVL_VERSION_* or N: the first event then gets
+ * N + 1).  The check is made by the broker's writer atomically with the
+ * append, so of several appenders expecting one version exactly one wins.
+ * On a mismatch nothing is appended and EVL_EWRONGVERSION is returned
+ * with res->version set to the current version (the one exception to
+ * "out-parameters only on success"); res may be NULL.  Waits for acks
+ * "written".  Not re-sent after a cut connection (EVL_ECONNRESET): the
+ * append may have landed; evl_stream_update settles that by itself.
+ * Errors: EVL_ENOTOPIC, EVL_EINVAL (topic without key index, no events,
+ * key longer than 4096 bytes), EVL_ETOOBIG.
+ */
+EVL_API int evl_stream_append(evl_client *c, const char *topic,
+    const void *key, size_t key_len, int64_t expected_version,
+    const evl_event *events, size_t n, evl_append_result *res);
+
+/* A stream event read back; pointers borrow from its evl_stream_page. */
+typedef struct evl_stream_event {
+	int64_t           version;
+	uint64_t          offset;
+	int64_t           timestamp;          /* broker append time, ms */
+	int64_t           producer_timestamp; /* 0 = none given */
+	const void       *value;              /* NULL for a null value */
+	size_t            value_len;
+	const evl_header *headers;
+	size_t            header_count;
+	int               snapshot;
+} evl_stream_event;
+
+/* The result of one stream read.  Caller frees with
+ * evl_stream_page_free. */
+typedef struct evl_stream_page {
+	uint32_t          partition;
+	int64_t           version;       /* the stream's current version */
+	uint64_t          first_version; /* first readable (after deletes) */
+	int64_t           snapshot;      /* newest snapshot, -1 = none */
+	size_t            count;
+	evl_stream_event *events; /* count of them, in read order */
+} evl_stream_page;
+
+/* Start versions for evl_stream_read_opts.from_version besides N >= 0. */
+#define EVL_STREAM_FROM_END      (-1) /* backwards: the current version */
+#define EVL_STREAM_FROM_SNAPSHOT (-2) /* forwards: the newest snapshot, or
+                                         the start without one */
+
+typedef struct evl_stream_read_opts {
+	int64_t  from_version; /* default 0 */
+	int      backwards;    /* newest first, from from_version down */
+	uint32_t max_count;    /* 0 (default) = the broker's limit, 1000 */
+	/* Forwards: when there is no event at from_version yet, wait up to
+	 * this long for one (following a stream); 0 (default) = answer at
+	 * once.  The wait may end early, empty, when another key of the
+	 * same partition was appended: ask again. */
+	uint32_t max_wait_ms;
+} evl_stream_read_opts;
+
+EVL_API void evl_stream_read_opts_init(evl_stream_read_opts *o);
+
+/*
+ * evl_stream_read reads one page of stream key: never the whole topic,
+ * one seek and the batches holding the key's events.  A stream with no
+ * events (or none at from_version yet) gives a page with count 0.  Caller
+ * frees *out with evl_stream_page_free.  Errors: EVL_ENOTOPIC, EVL_EINVAL
+ * (no key index, bad from_version).
+ */
+EVL_API int evl_stream_read(evl_client *c, const char *topic,
+    const void *key, size_t key_len, const evl_stream_read_opts *o,
+    evl_stream_page **out);
+EVL_API void evl_stream_page_free(evl_stream_page *p);
+
+typedef struct evl_stream_info {
+	uint32_t partition;
+	int64_t  version;       /* EVL_VERSION_NONE when it has none */
+	uint64_t first_version; /* first readable version */
+	int64_t  snapshot;      /* newest readable snapshot, -1 = none */
+	uint64_t last_offset;   /* offset of the current version's event */
+	int      deleted;       /* deleted at least once */
+} evl_stream_info;
+
+/* The state of stream key (O(1) in the broker).  Errors: EVL_ENOTOPIC,
+ * EVL_EINVAL (no key index). */
+EVL_API int evl_stream_info_get(evl_client *c, const char *topic,
+    const void *key, size_t key_len, evl_stream_info *out);
+/* Just the current version (EVL_VERSION_NONE: no events). */
+EVL_API int evl_stream_version(evl_client *c, const char *topic,
+    const void *key, size_t key_len, int64_t *version);
+
+/* evl_stream_delete flags. */
+#define EVL_DELETE_FORGET_VERSIONS 0x1u /* the key starts again at 0 */
+
+/*
+ * evl_stream_delete deletes stream key if its current version matches
+ * expected_version: its events become unreadable at once and their bytes
+ * are erased from the broker's log (values and headers zeroed in place).
+ * The version is kept as a tombstone, so later appends continue after it
+ * -- unless EVL_DELETE_FORGET_VERSIONS.  EVL_EWRONGVERSION sets *current
+ * (may be NULL) to the current version.  Errors: EVL_ENOTFOUND (no such
+ * stream), EVL_ENOTOPIC, EVL_EINVAL.
+ */
+EVL_API int evl_stream_delete(evl_client *c, const char *topic,
+    const void *key, size_t key_len, int64_t expected_version,
+    unsigned flags, int64_t *current);
+
+/*
+ * An aggregate for evl_stream_update: reset clears its state, apply folds
+ * one event into it (in version order), decide looks at the state and
+ * the version it was built from and gives the events to append (*n may be
+ * 0: nothing to do).  The events decide gives are borrowed until the next
+ * call of any of the three.  A nonzero return from apply or decide aborts
+ * the update and is returned as is (use a positive number for the
+ * application's own refusals, e.g. "insufficient funds").
+ */
+typedef struct evl_aggregate {
+	void (*reset)(void *arg);
+	int (*apply)(void *arg, const evl_stream_event *e);
+	int (*decide)(void *arg, int64_t version, const evl_event **events,
+	    size_t *n);
+	void *arg;
+	int   from_snapshot; /* load from the newest snapshot on */
+} evl_aggregate;
+
+/*
+ * evl_stream_update is the "load, decide, append with the expected
+ * version, retry on conflict" loop: it reads stream key (all of it, or
+ * from its newest snapshot) into agg, asks agg->decide, and appends the
+ * events expecting the version it loaded.  On EVL_EWRONGVERSION someone
+ * else appended first: it loads again and decides again, up to
+ * max_attempts times (0 = 10), then returns EVL_EWRONGVERSION.  A cut
+ * connection or timeout during the append is settled, not guessed: every
+ * attempt tags its first event with a unique "evlog-id" header, and the
+ * loop reads the version the append would have taken to see whether it
+ * landed.  So the decision is appended at most once.  res (may be NULL)
+ * gets the append's result; with nothing to append, res->version is the
+ * loaded version and res->offset UINT64_MAX.
+ */
+EVL_API int evl_stream_update(evl_client *c, const char *topic,
+    const void *key, size_t key_len, const evl_aggregate *agg,
+    int max_attempts, evl_append_result *res);
 
 #ifdef __cplusplus
 }
