@@ -19,3 +19,19 @@ if(TARGET evl_client)
 		${PROJECT_SOURCE_DIR}/client/cli)
 	target_link_libraries(evlog-bench PRIVATE evl_client Threads::Threads)
 endif()
+
+# The benchmark program's own tests (argument errors, the JSON line) run
+# the built binary, some against an evlogd child: label integration.
+if(TARGET evlog-bench AND TARGET evlogd)
+	pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
+	set(EVL_TEST_EXTRA_SOURCES integration/client_util.c)
+	evl_test(bench_test integration/bench_test.c integration evl_client
+		PkgConfig::JANSSON Threads::Threads)
+	unset(EVL_TEST_EXTRA_SOURCES)
+	target_compile_definitions(bench_test PRIVATE
+		EVLCT_EVLOGD="$<TARGET_FILE:evlogd>"
+		EVLB_BENCH="$<TARGET_FILE:evlog-bench>")
+	target_include_directories(bench_test PRIVATE
+		${CMAKE_CURRENT_SOURCE_DIR}/integration)
+	add_dependencies(bench_test evlogd evlog-bench)
+endif()
