@@ -26,10 +26,7 @@ evlb_consume_main(const evlb_args *a)
 	atomic_init(&n, 0);
 	if (evlb_client_open(a, &c) != 0)
 		return EVLB_EXIT_FAIL;
-	evl_reader_opts_init(&ro);
-	/* 16 MiB answers: the broker's default message limit bounds what
-	 * it sends, and fewer round trips is what a bulk read wants. */
-	ro.max_bytes = (size_t) 15 << 20;
+	evl_reader_opts_init(&ro); /* the library's fetch size */
 	if ((rv = evl_reader_open(&r, c, a->topic, &ro)) != 0) {
 		evlb_fail(c, rv, "open a reader on %s", a->topic);
 		goto out;
