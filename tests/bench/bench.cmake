@@ -3,6 +3,10 @@
 add_executable(evl-storage-bench bench/storage_bench.c)
 target_link_libraries(evl-storage-bench PRIVATE evl_storage)
 
+# The NNG round trip under evlog's latency (docs/PERFORMANCE.md).
+add_executable(evl-nng-rtt bench/nng_rtt.c)
+target_link_libraries(evl-nng-rtt PRIVATE nng::nng Threads::Threads)
+
 # evlog-bench: the broker through libevlog.  It borrows the CLI's option
 # walker (client/cli/opts.c, a pure file) so its flags read like evlog's.
 if(TARGET evl_client)

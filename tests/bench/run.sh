@@ -15,7 +15,7 @@ seconds=${BENCH_SECONDS:-3}
 evlogd=$build/broker/evlogd
 bench=$build/tests/evlog-bench
 sbench=$build/tests/evl-storage-bench
-for b in "$evlogd" "$bench" "$sbench"; do
+for b in "$evlogd" "$bench" "$sbench" "$build/tests/evl-nng-rtt"; do
 	[ -x "$b" ] || { echo "run.sh: $b is not built" >&2; exit 1; }
 done
 
@@ -68,6 +68,10 @@ echo "disk: $(du -sb "$tmp/data" | cut -f1) bytes for" \
 kill "$pid"
 wait "$pid" 2>/dev/null || true
 pid=""
+
+echo
+echo "== the NNG round trip under the latency (no evlog code)"
+"$build/tests/evl-nng-rtt" 5000
 
 echo
 echo "== evl-storage-bench (short)"
