@@ -111,7 +111,7 @@ evlog_run() {
 	"$evlogd" --data "$dir/data" --listen tcp://127.0.0.1:0 --http off \
 		--fsync "$fsync" 2>"$dir/evlogd.err" &
 	pid=$!
-	wait_for grep -q '^evlogd: listening on ' "$dir/evlogd.err"
+	wait_for grep -qs '^evlogd: listening on ' "$dir/evlogd.err"
 	url=$(sed -n 's/^evlogd: listening on //p' "$dir/evlogd.err" | head -n 1)
 	step "$name: produce $records x $size B (acks $acks)"
 	"$bench" produce -b "$url" --topic bench --records "$records" \
@@ -164,7 +164,7 @@ nats_run() {
 		>"$dir/nats.log" 2>&1 &
 	pid=$!
 	u=nats://127.0.0.1:$port
-	wait_for grep -q 'Server is ready' "$dir/nats.log"
+	wait_for grep -qs 'Server is ready' "$dir/nats.log"
 	step "$name: produce $records x $size B (async publish)"
 	"$tmp/bin/nats_bench" produce --url "$u" --records "$records" \
 		--size "$size" >"$tmp/results/$name.produce"

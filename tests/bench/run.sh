@@ -34,7 +34,7 @@ trap cleanup EXIT INT TERM
 url_of() {
 	i=0
 	while [ $i -lt 150 ]; do
-		u=$(sed -n 's/^evlogd: listening on //p' "$1" | head -n 1)
+		u=$(sed -n 's/^evlogd: listening on //p' "$1" 2>/dev/null | head -n 1)
 		if [ -n "$u" ]; then echo "$u"; return 0; fi
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1

@@ -36,7 +36,7 @@ once() {
 	"$evlogd" --data "$d/data" --listen tcp://127.0.0.1:0 --http off \
 		--fsync interval 2>"$d/err" &
 	pid=$!
-	until grep -q '^evlogd: listening on ' "$d/err"; do
+	until grep -qs '^evlogd: listening on ' "$d/err"; do
 		i=$((i + 1))
 		[ $i -lt 300 ] || { cat "$d/err" >&2; exit 1; }
 		sleep 0.05
