@@ -25,7 +25,7 @@ typedef struct follower {
 	evlb_hist           *lat;
 	atomic_uint_fast64_t got;
 	atomic_bool          stop; /* the producer gave up */
-	int                  rv;
+	atomic_int           rv;
 } follower;
 
 static void *
@@ -39,7 +39,7 @@ follower_main(void *arg)
 		if (rv == EVL_ETIMEDOUT)
 			continue; /* the producer decides when it is over */
 		if (rv != 0) {
-			f->rv = rv;
+			atomic_store(&f->rv, rv);
 			evlb_fail(f->c, rv, "follow %s", f->a->topic);
 			return NULL;
 		}
@@ -78,6 +78,7 @@ evlb_latency_main(const evlb_args *a)
 
 	atomic_init(&f.got, 0);
 	atomic_init(&f.stop, false);
+	atomic_init(&f.rv, 0);
 	if ((f.lat = evlb_hist_alloc()) == NULL ||
 	    evlb_payload_init(a->size) != 0 ||
 	    (buf = malloc(a->size)) == NULL) {
@@ -138,7 +139,7 @@ evlb_latency_main(const evlb_args *a)
 	/* Every record acknowledged: the follower gets them soon. */
 	uint64_t deadline = evlb_now_ns() + (uint64_t) a->timeout_ms * 1000000u;
 	while (rv == 0 && atomic_load(&f.got) < a->records &&
-	    evlb_now_ns() < deadline && f.rv == 0) {
+	    evlb_now_ns() < deadline && atomic_load(&f.rv) == 0) {
 		struct timespec ts = { 0, 1000000L };
 		nanosleep(&ts, NULL);
 	}
@@ -146,7 +147,7 @@ evlb_latency_main(const evlb_args *a)
 	pthread_join(ft, NULL);
 	ft_started = false;
 	evlb_progress_stop(prog);
-	if (rv != 0 || f.rv != 0)
+	if (rv != 0 || atomic_load(&f.rv) != 0)
 		goto out;
 	if (atomic_load(&f.got) < a->records) {
 		fprintf(stderr,
