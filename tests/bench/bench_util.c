@@ -208,13 +208,14 @@ evlb_payload_init(size_t size)
 {
 	uint64_t s = 0x9e3779b97f4a7c15ull ^ (uint64_t) time(NULL);
 	pool_span  = POOL_BYTES;
-	if ((pool = malloc(POOL_BYTES + size + 8)) == NULL)
+	size_t   n = POOL_BYTES + size;
+	if ((pool = malloc(n)) == NULL)
 		return EVL_ENOMEM;
-	for (size_t i = 0; i < POOL_BYTES + size + 8; i += 8) {
+	for (size_t i = 0; i < n; i += 8) {
 		s ^= s << 13;
 		s ^= s >> 7;
 		s ^= s << 17;
-		memcpy(pool + i, &s, 8);
+		memcpy(pool + i, &s, n - i < 8 ? n - i : 8);
 	}
 	return 0;
 }

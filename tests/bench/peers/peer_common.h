@@ -43,13 +43,14 @@ static inline void
 peer_payload_init(size_t size)
 {
 	uint64_t s = 0x9e3779b97f4a7c15ull ^ (uint64_t) time(NULL);
-	if ((peer_pool = malloc(PEER_POOL + size + 8)) == NULL)
+	size_t   n = PEER_POOL + size;
+	if ((peer_pool = malloc(n)) == NULL)
 		abort();
-	for (size_t i = 0; i < PEER_POOL + size + 8; i += 8) {
+	for (size_t i = 0; i < n; i += 8) {
 		s ^= s << 13;
 		s ^= s >> 7;
 		s ^= s << 17;
-		memcpy(peer_pool + i, &s, 8);
+		memcpy(peer_pool + i, &s, n - i < 8 ? n - i : 8);
 	}
 }
 
