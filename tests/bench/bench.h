@@ -81,6 +81,10 @@ typedef struct evlb_result {
 	double           seconds;
 	const evlb_hist *lat; /* NULL: no latency measured */
 	const char      *lat_what; /* what the latency is of */
+	/* A second latency, shown in the table only (the JSON line keeps
+	 * its fields): NULL for none. */
+	const evlb_hist *lat2;
+	const char      *lat2_what;
 } evlb_result;
 
 /*

@@ -125,6 +125,15 @@ evlb_report(const evlb_args *a, const evlb_result *r)
 		printf("  %-16s %.1f\n", "p99", p99);
 		printf("  %-16s %.1f\n", "p99.9", p999);
 	}
+	if (r->lat2) {
+		printf("  latency (%s), microseconds:\n", r->lat2_what);
+		printf("  %-16s %.1f\n", "p50",
+		    (double) evlb_hist_quantile(r->lat2, 0.50) / 1e3);
+		printf("  %-16s %.1f\n", "p99",
+		    (double) evlb_hist_quantile(r->lat2, 0.99) / 1e3);
+		printf("  %-16s %.1f\n", "p99.9",
+		    (double) evlb_hist_quantile(r->lat2, 0.999) / 1e3);
+	}
 	printf("{\"op\":\"%s\",\"records\":%llu,\"seconds\":%.6f,"
 	       "\"records_per_s\":%.1f,\"mb_per_s\":%.3f",
 	    r->op, (unsigned long long) r->records, r->seconds, rps, mbps);

@@ -314,6 +314,9 @@ Test(bench_run, latency)
 	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
 	json_t *j = last_json(&r);
 	check_shape(j, "latency", 500, 100, true);
+	/* the table splits off the acknowledgement half */
+	cr_assert(strstr(r.out, "produce call to acknowledgement") != NULL,
+	    "%s", r.out);
 	/* paced: about one second, not as fast as it can */
 	cr_assert(num(j, "seconds") > 0.9, "%f", num(j, "seconds"));
 	json_decref(j);
