@@ -323,7 +323,7 @@ EVL_API int evl_produce_sync(
 
 typedef struct evl_reader_opts {
 	uint32_t max_wait_ms; /* long poll per fetch; default 500 */
-	size_t   max_bytes;   /* per fetch; default 4 MiB */
+	size_t   max_bytes;   /* per fetch; default 1 MiB */
 } evl_reader_opts;
 
 EVL_API void evl_reader_opts_init(evl_reader_opts *o);
