@@ -79,6 +79,10 @@
  *        + topic_id u32 + partition u32 -> offset i64 + metadata bytes.
  *        The 0x00 terminator keeps one group's keys contiguous and apart
  *        from a group whose name extends it.
+ *
+ *   'M' group membership: 'M' + group (1..249 bytes) -> the coordinator's
+ *        record of the group (generation, members, assignment), opaque
+ *        to the store; its layout is in broker/group.c (group_state.h).
  */
 #ifndef EVLS_KEYS_H
 #define EVLS_KEYS_H
@@ -99,6 +103,7 @@
 #define EVLS_KEY_PART      'P'
 #define EVLS_KEY_INDEX     'I'
 #define EVLS_KEY_GROUP     'G'
+#define EVLS_KEY_GROUPSTATE 'M'
 
 #define EVLS_S_VERSION  1
 #define EVLS_S_APPLIED  2
