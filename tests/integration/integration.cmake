@@ -7,3 +7,8 @@ if(TARGET evl_test_harness AND TARGET evlogd)
 		EVLT_EVLOGD="$<TARGET_FILE:evlogd>")
 	add_dependencies(broker_raw_test evlogd)
 endif()
+# The group coordinator over the raw protocol (in-process broker).
+if(TARGET evl_test_harness)
+	evl_test(broker_group_test integration/broker_group_test.c integration
+		evl_test_harness)
+endif()
