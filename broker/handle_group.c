@@ -132,7 +132,7 @@ evld_handle_delete_group(struct evld_req *r)
 		return rv;
 	if ((rv = evld_groups_delete(r->b->groups, group)) != 0) {
 		if (rv == EVL_EGROUPACTIVE)
-			r->errmsg = "the group has active members";
+			r->errmsg = "stop its members first";
 		return rv;
 	}
 	return evld_resp_reuse(r);

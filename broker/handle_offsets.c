@@ -44,8 +44,8 @@ evld_handle_commit_offsets(struct evld_req *r)
 	if ((rv = evld_groups_commit_begin(r->b->groups, group, m.generation,
 	         m.member, &owner)) != 0) {
 		if (rv == EVL_EGROUPACTIVE)
-			r->errmsg = "the group has active members: only they "
-			            "commit (stop them first)";
+			r->errmsg = "stop its members first: while it has "
+			            "any, only they commit";
 		return rv;
 	}
 	locked = true;

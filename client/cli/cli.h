@@ -88,5 +88,6 @@ int64_t  cli_wall_ms(void);
 int cli_topics_main(cli_global *g, int argc, char **argv, int first);
 int cli_produce_main(cli_global *g, int argc, char **argv, int first);
 int cli_tail_main(cli_global *g, int argc, char **argv, int first);
+int cli_groups_main(cli_global *g, int argc, char **argv, int first);
 
 #endif /* EVLOG_CLI_CLI_H */
