@@ -38,7 +38,7 @@ evld_handle_commit_offsets(struct evld_req *r)
 
 	if ((rv = evlp_commit_req_decode(r->body, &m)) != 0)
 		return rv;
-	if ((rv = evld_str_copy(group, m.group)) != 0)
+	if ((rv = evld_name_copy(group, m.group)) != 0)
 		return rv;
 	const struct evld_member *owner = NULL;
 	if ((rv = evld_groups_commit_begin(r->b->groups, group, m.generation,
@@ -163,7 +163,7 @@ evld_handle_fetch_offsets(struct evld_req *r)
 
 	if ((rv = evlp_fetch_offsets_req_decode(r->body, &m)) != 0)
 		return rv;
-	if ((rv = evld_str_copy(group, m.group)) != 0)
+	if ((rv = evld_name_copy(group, m.group)) != 0)
 		return rv;
 	if ((rv = evld_resp_begin(r, 0)) != 0)
 		return rv;
