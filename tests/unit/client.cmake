@@ -21,4 +21,19 @@ if(TARGET evl_client AND TARGET evlogd)
 	target_compile_definitions(client_group_test PRIVATE
 		EVLCT_GROUP_MEMBER="$<TARGET_FILE:group_member>")
 	add_dependencies(client_group_test group_member)
+	# examples/pubsub, run as processes.
+	if(TARGET example_shipping)
+		set(EVL_TEST_EXTRA_SOURCES integration/client_util.c)
+		evl_test(example_pubsub_test integration/example_pubsub_test.c
+			integration evl_client)
+		unset(EVL_TEST_EXTRA_SOURCES)
+		target_compile_definitions(example_pubsub_test PRIVATE
+			EVLCT_EVLOGD="$<TARGET_FILE:evlogd>"
+			EXAMPLE_ORDERS="$<TARGET_FILE:example_orders>"
+			EXAMPLE_SHIPPING="$<TARGET_FILE:example_shipping>")
+		target_include_directories(example_pubsub_test PRIVATE
+			${CMAKE_CURRENT_SOURCE_DIR}/integration)
+		add_dependencies(example_pubsub_test evlogd example_orders
+			example_shipping)
+	endif()
 endif()
