@@ -432,7 +432,10 @@ join_resp_encode(evlp_wr *w, const struct evld_group *g,
     const struct evld_member *m)
 {
 	evlp_join_resp jr;
-	uint32_t       hb = m->session_ms / 3;
+	/* A third of the session, and at most a second: members learn of a
+	 * rebalance from their heartbeats, so this bounds how long the
+	 * others wait for them. */
+	uint32_t hb = m->session_ms / 3 < 1000 ? m->session_ms / 3 : 1000;
 	memset(&jr, 0, sizeof(jr));
 	jr.generation            = g->generation;
 	jr.member.p              = (const uint8_t *) m->id;
