@@ -108,7 +108,9 @@ members_joined(void *arg)
 	return ok;
 }
 
-Test(example_pubsub, two_shipping_instances_share_the_orders, .timeout = 180)
+TestSuite(example_pubsub, .timeout = 180);
+
+Test(example_pubsub, two_shipping_instances_share_the_orders)
 {
 	evlct_broker    b;
 	evl_client_opts o;
