@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -353,6 +355,7 @@ Test(client_group, a_killed_members_partitions_move_and_nothing_is_lost)
 	pid_t pid = fork();
 	cr_assert_neq(pid, -1);
 	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* dies with the test */
 		dup2(fds[1], 1);
 		close(fds[0]);
 		close(fds[1]);
@@ -408,6 +411,112 @@ Test(client_group, a_killed_members_partitions_move_and_nothing_is_lost)
 			    "partitions",
 			    i);
 	}
+	evl_client_close(c);
+	evlct_broker_stop(&b, false);
+}
+
+/* ---- a member paused past its session -------------------------------------- */
+
+static bool
+file_has(void *arg)
+{
+	const char **fw = arg;
+	char         buf[4096] = { 0 };
+	FILE        *f = fopen(fw[0], "r");
+	if (f == NULL)
+		return false;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, fw[1]) != NULL;
+}
+
+/* Every committed offset of the group, by partition. */
+static void
+commits_of(evl_client *c, const char *group, int64_t *out)
+{
+	for (uint32_t p = 0; p < NPARTS; p++)
+		evl_assert_ok(evl_group_committed(c, group, "orders", p, &out[p]));
+}
+
+static bool
+all_committed(void *arg)
+{
+	int64_t off[NPARTS], sum = 0;
+	commits_of(arg, "shipping", off);
+	for (int p = 0; p < NPARTS; p++)
+		sum += off[p];
+	return sum == 1200;
+}
+
+Test(client_group, a_paused_member_is_fenced_and_its_commit_changes_nothing)
+{
+	evlct_broker        b;
+	struct member       m[1];
+	struct child_reader cr;
+	int                 fds[2];
+	char                errpath[400];
+
+	cr_assert_eq(evlct_broker_start(&b, NULL, NULL), 0);
+	snprintf(errpath, sizeof(errpath), "%s/member.err", b.dir);
+	members_reset();
+	memset(&cr, 0, sizeof(cr));
+	cr_assert_eq(pipe(fds), 0);
+	pid_t pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		/* Dies with the test, even stopped, if an assertion ends it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		int e = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fds[1], 1);
+		dup2(e, 2);
+		close(fds[0]);
+		close(fds[1]);
+		execl(EVLCT_GROUP_MEMBER, "group_member", b.url, "shipping",
+		    "orders", "1000", "sync", (char *) NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	cr.fd = fds[0];
+	cr_assert_eq(pthread_create(&cr.th, NULL, child_reader_main, &cr), 0);
+
+	evl_client *c = connect_url(b.url);
+	create_topic(c, "orders", NPARTS);
+	member_start(&m[0], 0, b.url, "shipping", "orders", 10000);
+	wait_stable(c, "shipping", 2, NPARTS);
+	produce_ids(c, "orders", NPARTS, 0, 600);
+	want_lo = 0;
+	want_hi = 600;
+	cr_assert(evlct_wait_until(all_seen, NULL, WAIT_MS));
+
+	/* Pause the child past its session: the survivor takes over. */
+	kill(pid, SIGSTOP);
+	wait_stable(c, "shipping", 1, NPARTS);
+	produce_ids(c, "orders", NPARTS, 600, 1200);
+	want_hi = 1200;
+	cr_assert(evlct_wait_until(all_seen, NULL, WAIT_MS));
+	/* Wait for the survivor's commits to cover everything. */
+	int64_t before[NPARTS];
+	cr_assert(evlct_wait_until(all_committed, c, WAIT_MS),
+	    "the survivor did not commit everything");
+	commits_of(c, "shipping", before);
+
+	/* It wakes and commits its old positions: refused. */
+	kill(pid, SIGCONT);
+	const char *fw[] = { errpath, "commit failed: EVL_E" };
+	cr_assert(evlct_wait_until(file_has, fw, WAIT_MS),
+	    "the paused member's commit was not refused");
+	const char *fw2[] = { errpath, "commit failed: EVL_EUNKNOWNMEMBER" };
+	cr_assert(file_has(fw2), "refused, but not as an unknown member");
+	int64_t after[NPARTS];
+	commits_of(c, "shipping", after);
+	for (int p = 0; p < NPARTS; p++)
+		cr_assert_eq(after[p], before[p], "partition %d moved", p);
+
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	member_stop(&m[0]);
+	pthread_join(cr.th, NULL);
 	evl_client_close(c);
 	evlct_broker_stop(&b, false);
 }
