@@ -869,7 +869,7 @@ int
 evld_groups_join(struct evld_groups *gs, struct evld_req *r,
     const char *group, const evlp_join_req *m)
 {
-	struct evld_group  *g;
+	struct evld_group  *g = NULL;
 	struct evld_member *mb;
 	uint64_t            now = evld_group_now_ms();
 	int                 rv;
