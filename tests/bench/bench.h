@@ -42,6 +42,7 @@ typedef struct evlb_args {
 	uint64_t     seconds;   /* latency: how long */
 	uint32_t     timeout_ms; /* each request, and a reader's stall */
 	bool         quiet;      /* no progress on stderr */
+	const char  *group;      /* consume: as a member of this group */
 } evlb_args;
 
 /*

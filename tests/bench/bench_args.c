@@ -18,7 +18,7 @@ static const char usage_text[]
       "  evlog-bench produce -b URL --topic T --records N --size BYTES\n"
       "      [--topics N] [--partitions N] [--producers K] [--batch N]\n"
       "      [--linger MS] [--acks none|written|fsync]\n"
-      "  evlog-bench consume -b URL --topic T --records N\n"
+      "  evlog-bench consume -b URL --topic T --records N [--group G]\n"
       "  evlog-bench latency -b URL --topic T --rate R --seconds S\n"
       "      [--size BYTES] [--partitions N] [--batch N] [--linger MS]\n"
       "      [--acks none|written|fsync]\n"
@@ -26,9 +26,12 @@ static const char usage_text[]
       "Measures an evlog broker through libevlog.  produce writes\n"
       "--records random payloads in total over --producers connections\n"
       "(and over --topics topics named T-0 .. T-(N-1)); consume reads\n"
-      "--records records of T from the beginning; latency produces --rate\n"
-      "records a second for --seconds while a reader follows the topic,\n"
-      "and times each record from the produce call to the reader.\n"
+      "--records records of T from the beginning (with --group, as a\n"
+      "member of consumer group G, which commits what it read at the end;\n"
+      "a group with committed offsets starts from them); latency\n"
+      "produces --rate records a second for --seconds while a reader\n"
+      "follows the topic, and times each record from the produce call to\n"
+      "the reader.\n"
       "Missing topics are created with --partitions partitions (default "
       "1).\n"
       "\n"
@@ -66,6 +69,7 @@ enum {
 	OPT_SECONDS,
 	OPT_TIMEOUT,
 	OPT_QUIET,
+	OPT_GROUP,
 };
 
 static const cli_opt all_opts[] = {
@@ -84,6 +88,7 @@ static const cli_opt all_opts[] = {
 	{ "seconds", 0, true, OPT_SECONDS },
 	{ "timeout", 0, true, OPT_TIMEOUT },
 	{ "quiet", 'q', false, OPT_QUIET },
+	{ "group", 'g', true, OPT_GROUP },
 	{ NULL, 0, false, 0 },
 };
 
@@ -96,7 +101,7 @@ static const unsigned takes[] = {
 	[EVLB_PRODUCE] = COMMON | BIT(OPT_TOPICS) | BIT(OPT_PARTITIONS) |
 	    BIT(OPT_RECORDS) | BIT(OPT_SIZE) | BIT(OPT_PRODUCERS) |
 	    BIT(OPT_BATCH) | BIT(OPT_LINGER) | BIT(OPT_ACKS),
-	[EVLB_CONSUME] = COMMON | BIT(OPT_RECORDS),
+	[EVLB_CONSUME] = COMMON | BIT(OPT_RECORDS) | BIT(OPT_GROUP),
 	[EVLB_LATENCY] = COMMON | BIT(OPT_PARTITIONS) | BIT(OPT_SIZE) |
 	    BIT(OPT_BATCH) | BIT(OPT_LINGER) | BIT(OPT_ACKS) | BIT(OPT_RATE) |
 	    BIT(OPT_SECONDS),
@@ -241,6 +246,11 @@ evlb_args_parse(evlb_args *a, int argc, char **argv)
 			break;
 		case OPT_QUIET:
 			a->quiet = true;
+			break;
+		case OPT_GROUP:
+			if (*arg == '\0')
+				return usage("--group must not be empty");
+			a->group = arg;
 			break;
 		}
 		if (rv != 0)

@@ -146,14 +146,17 @@ Test(bench_args, unknown_command)
 
 Test(bench_args, unknown_option)
 {
-	usage_error("consume " NOWHERE "--topic t --records 5 --group g",
-	    "unknown option --group");
+	usage_error("consume " NOWHERE "--topic t --records 5 --frob g",
+	    "unknown option --frob");
 }
 
 Test(bench_args, option_of_another_command)
 {
 	usage_error("consume " NOWHERE "--topic t --records 5 --linger 3",
 	    "consume does not take --linger");
+	usage_error("produce " NOWHERE "--topic t --records 5 --size 9 "
+	            "--group g",
+	    "produce does not take --group");
 	usage_error("produce " NOWHERE "--topic t --records 5 --size 9 "
 	            "--rate 3",
 	    "produce does not take --rate");
@@ -279,6 +282,59 @@ Test(bench_run, produce_then_consume)
 	run(&r, broker.dir, args);
 	cr_assert_eq(r.status, 1, "exit %d: %s", r.status, r.out);
 	cr_assert(strstr(r.err, "after 3000 of 3001") != NULL, "%s", r.err);
+}
+
+/* The group's committed offsets over the topic's partitions. */
+static uint64_t
+committed(const char *group, const char *topic, uint32_t parts)
+{
+	evl_client_opts o;
+	evl_client     *c;
+	uint64_t        n = 0;
+	evl_client_opts_init(&o);
+	o.url = broker.url;
+	evl_assert_ok(evl_client_open(&c, &o));
+	for (uint32_t p = 0; p < parts; p++) {
+		int64_t off = -1;
+		evl_assert_ok(evl_group_committed(c, group, topic, p, &off));
+		if (off > 0)
+			n += (uint64_t) off;
+	}
+	evl_client_close(c);
+	return n;
+}
+
+Test(bench_run, consume_as_a_group_member_commits_what_it_read)
+{
+	run_out  r;
+	char     args[1024];
+	uint32_t parts;
+
+	snprintf(args, sizeof(args),
+	    "produce -b %s --topic gc --partitions 4 --records 2000 "
+	    "--size 50 --batch 100 -q",
+	    broker.url);
+	run(&r, broker.dir, args);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	cr_assert_eq(stored("gc", &parts), 2000);
+
+	snprintf(args, sizeof(args),
+	    "consume -b %s --topic gc --records 2000 --group bg -q",
+	    broker.url);
+	run(&r, broker.dir, args);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	json_t *j = last_json(&r);
+	check_shape(j, "consume", 2000, 50, false);
+	json_decref(j);
+	cr_assert_eq(committed("bg", "gc", parts), 2000);
+
+	/* The group starts from its commits: nothing is left to read. */
+	snprintf(args, sizeof(args),
+	    "consume -b %s --topic gc --records 1 --group bg --timeout 300 -q",
+	    broker.url);
+	run(&r, broker.dir, args);
+	cr_assert_eq(r.status, 1, "exit %d: %s", r.status, r.out);
+	cr_assert(strstr(r.err, "after 0 of 1") != NULL, "%s", r.err);
 }
 
 Test(bench_run, produce_spreads_over_topics)
