@@ -38,6 +38,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "batch.h"
 #include "buf.h"
 #include "frame.h"
 
@@ -168,5 +169,18 @@ void evlc_commit_encode(evlp_wr *w, const void *arg);
 /* Sends a commit; per-entry errors into errs (n of them, may be NULL).
  * Returns the request's error, else the first entry's. */
 int evlc_commit_call(evl_client *c, const evlc_commit_arg *a, int *errs);
+
+/* The header array behind the records a reader or consumer hands out,
+ * reused from record to record (record.c). */
+typedef struct evlc_hdrs {
+	evl_header *v;
+	size_t      cap;
+} evlc_hdrs;
+
+/* Fills rec from a decoded record of topic/partition: rec points into
+ * the response er came from, its headers into hb.  0 or EVL_ENOMEM. */
+int evlc_record_fill(evl_record *rec, evlc_hdrs *hb, const evlp_record *er,
+    const char *topic, uint32_t partition);
+void evlc_hdrs_free(evlc_hdrs *hb);
 
 #endif /* EVLC_CLIENT_INT_H */

@@ -87,8 +87,7 @@ struct evl_consumer {
 	bool                 in_batch;
 	evlp_batch_iter      it;
 	evl_record           rec;
-	evl_header          *hdrs;
-	size_t               hdrs_cap;
+	evlc_hdrs            hdrs;
 };
 
 void
@@ -629,38 +628,8 @@ corrupt(evl_consumer *k, const char *what)
 static int
 fill(evl_consumer *k, const evlp_record *er)
 {
-	if (er->header_count > k->hdrs_cap) {
-		size_t      n = er->header_count < 8 ? 8 : er->header_count;
-		evl_header *h = evlp_realloc(k->hdrs, n * sizeof(*h));
-		if (h == NULL)
-			return EVL_ENOMEM;
-		k->hdrs     = h;
-		k->hdrs_cap = n;
-	}
-	evlp_rd     hr;
-	evlp_header h;
-	size_t      i = 0;
-	evlp_rd_init(&hr, er->headers.p, er->headers.len);
-	while (i < er->header_count && evlp_header_next(&hr, &h)) {
-		k->hdrs[i].name      = (const char *) h.name.p;
-		k->hdrs[i].name_len  = h.name.len;
-		k->hdrs[i].value     = h.value.p;
-		k->hdrs[i].value_len = h.value.len;
-		i++;
-	}
-	evl_record *rec         = &k->rec;
-	rec->topic              = k->curp->topic;
-	rec->partition          = k->curp->partition;
-	rec->offset             = er->offset;
-	rec->timestamp          = er->append_time;
-	rec->producer_timestamp = er->timestamp;
-	rec->key                = er->has_key ? er->key.p : NULL;
-	rec->key_len            = er->has_key ? er->key.len : 0;
-	rec->value              = er->has_value ? er->value.p : NULL;
-	rec->value_len          = er->has_value ? er->value.len : 0;
-	rec->headers            = i ? k->hdrs : NULL;
-	rec->header_count       = i;
-	return 0;
+	return evlc_record_fill(
+	    &k->rec, &k->hdrs, er, k->curp->topic, k->curp->partition);
 }
 
 static bool
@@ -972,7 +941,7 @@ evl_consumer_close(evl_consumer *k)
 	drop_response(k);
 	parts_free(k->parts, k->nparts);
 	evlp_free(k->view);
-	evlp_free(k->hdrs);
+	evlc_hdrs_free(&k->hdrs);
 	for (size_t i = 0; k->subs != NULL && i < k->nsubs; i++)
 		evlp_free(k->subs[i]);
 	evlp_free(k->subs);

@@ -57,8 +57,7 @@ struct evl_reader {
 	evlp_batch_iter      it;
 
 	evl_record  rec;
-	evl_header *hdrs;
-	size_t      hdrs_cap;
+	evlc_hdrs   hdrs;
 };
 
 void
@@ -130,7 +129,7 @@ evl_reader_close(evl_reader *r)
 		return;
 	evlc_unregister(r->c, r, false);
 	drop_response(r);
-	evlp_free(r->hdrs);
+	evlc_hdrs_free(&r->hdrs);
 	evlp_free(r->parts);
 	evlp_free(r->topic);
 	evlp_free(r);
@@ -236,38 +235,8 @@ corrupt(evl_reader *r, const char *what)
 static int
 fill(evl_reader *r, const evlp_record *er)
 {
-	if (er->header_count > r->hdrs_cap) {
-		size_t      n = er->header_count < 8 ? 8 : er->header_count;
-		evl_header *h = evlp_realloc(r->hdrs, n * sizeof(*h));
-		if (h == NULL)
-			return EVL_ENOMEM;
-		r->hdrs     = h;
-		r->hdrs_cap = n;
-	}
-	evlp_rd     hr;
-	evlp_header h;
-	size_t      i = 0;
-	evlp_rd_init(&hr, er->headers.p, er->headers.len);
-	while (i < er->header_count && evlp_header_next(&hr, &h)) {
-		r->hdrs[i].name      = (const char *) h.name.p;
-		r->hdrs[i].name_len  = h.name.len;
-		r->hdrs[i].value     = h.value.p;
-		r->hdrs[i].value_len = h.value.len;
-		i++;
-	}
-	evl_record *rec         = &r->rec;
-	rec->topic              = r->topic;
-	rec->partition          = r->cur.partition;
-	rec->offset             = er->offset;
-	rec->timestamp          = er->append_time;
-	rec->producer_timestamp = er->timestamp;
-	rec->key                = er->has_key ? er->key.p : NULL;
-	rec->key_len            = er->has_key ? er->key.len : 0;
-	rec->value              = er->has_value ? er->value.p : NULL;
-	rec->value_len          = er->has_value ? er->value.len : 0;
-	rec->headers            = i ? r->hdrs : NULL;
-	rec->header_count       = i;
-	return 0;
+	return evlc_record_fill(
+	    &r->rec, &r->hdrs, er, r->topic, r->cur.partition);
 }
 
 /* The next buffered record at or past its partition's position: 0, or
