@@ -10,7 +10,8 @@
 # docker/containers.conf (CONTAINERS_CONF), whose settings this kind of
 # machine needs.  Exits non-zero on the first failed check; removes the
 # containers, volumes, network and build cache it made either way, and
-# keeps the images it built (the base and $EVLOG_TEST_IMAGE).
+# keeps the images it built (the base, $EVLOG_TEST_IMAGE and
+# $EVLOG_TEST_EXAMPLES_IMAGE).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -21,12 +22,13 @@ cli=$(realpath "$cli")
 
 export CONTAINERS_CONF=$root/docker/containers.conf
 image=${EVLOG_TEST_IMAGE:-localhost/evlog:latest}
+examples_image=${EVLOG_TEST_EXAMPLES_IMAGE:-localhost/evlog-examples:latest}
 base=docker.io/library/debian:bookworm-slim
 id=evlog-test-$$                # names of what this run creates
 project=evlogtest$$             # the compose project
 stop_timeout=40                 # > evlogd's worst-case stop (30 s)
 records=200                     # through the published port
-compose_records=100             # through the compose stack
+orders=100                      # placed by the compose stack's orders
 max_added=$((30 * 1000 * 1000)) # runtime stage over its base, bytes
 
 # Rootful podman: the rootless kind needs subuid ranges and more.
@@ -54,8 +56,8 @@ show() {
 }
 
 compose() {
-	EVLOG_IMAGE=$image EVLOG_HOST_PORT='' EVLOG_HOST_HTTP_PORT='' \
-	EVLOG_RECORDS=$compose_records \
+	EVLOG_IMAGE=$image EVLOG_EXAMPLES_IMAGE=$examples_image \
+	EVLOG_HOST_PORT='' EVLOG_HOST_HTTP_PORT='' EVLOG_ORDERS=$orders \
 		podman-compose -p "$project" -f "$root/docker/compose.yaml" "$@"
 }
 
@@ -158,6 +160,22 @@ esac
 	fail "image adds $added bytes to its base (limit $max_added)"
 pass "image $image: $size bytes, $added over the base; HEALTHCHECK kept"
 
+# The examples image: the broker image plus examples/ (for compose).
+say "building $examples_image"
+if ! podman build --format docker --target examples -f docker/Dockerfile \
+    -t "$examples_image" . >"$tmp/build.log" 2>&1; then
+	show "$tmp/build.log" 40
+	fail "podman build --target examples"
+fi
+for prog in orders shipping evl-bank evl-projector sqlite3; do
+	podman run --rm --no-healthcheck "$examples_image" sh -c \
+	    "command -v $prog >/dev/null && ! ldd \$(command -v $prog) |
+	     grep 'not found'" >"$tmp/ldd.log" 2>&1 ||
+		{ show "$tmp/ldd.log"; fail "$examples_image: $prog missing or unlinked"; }
+done
+esize=$(podman image inspect --format '{{.Size}}' "$examples_image")
+pass "image $examples_image: $esize bytes, $((esize - size)) over $image"
+
 # ---- 3. run, produce and tail from the host ------------------------------
 # run_broker NAME [VOLUME]: the image, ports published on free ports.
 run_broker() {
@@ -252,31 +270,65 @@ service() {
 		--filter "label=com.docker.compose.service=$1" | head -n 1
 }
 broker=$(service evlogd)
-producer=$(service orders-producer)
-consumer=$(service orders-consumer)
-if [ -z "$broker" ] || [ -z "$producer" ] || [ -z "$consumer" ]; then
+ordersc=$(service orders)
+ship1=$(service shipping-1)
+ship2=$(service shipping-2)
+bank=$(service bank)
+projector=$(service projector)
+clients="$ordersc $ship1 $ship2 $bank $projector"
+if [ -z "$broker" ] || [ "$(echo $clients | wc -w)" -ne 5 ]; then
 	show "$tmp/up.log"
 	fail "compose services missing"
 fi
-# podman-compose's exit codes say little: read the services' own.
-for c in "$producer" "$consumer"; do
-	code=$(timeout 180 podman wait "$c" 2>/dev/null) ||
-		fail "$c did not finish in 180 s"
+# podman-compose's exit codes say little: read the services' own.  The
+# shipping instances exit 20 s after the last order (--idle-exit).
+for c in $clients; do
+	code=$(timeout 240 podman wait "$c" 2>/dev/null) ||
+		fail "$c did not finish in 240 s"
 	[ "$code" = 0 ] || fail "$c exited $code"
 done
-podman logs "$consumer" >"$tmp/consumed" 2>/dev/null
-awk '{ print $2 }' "$tmp/consumed" | sort >"$tmp/got"
-for i in $(seq 1 "$compose_records"); do
-	echo "customer-$((i % 7))=order-$i"
-done | sort >"$tmp/want"
+for c in $clients; do
+	podman logs "$c" >"$tmp/$c.log" 2>&1
+done
+
+# pub/sub: every order shipped exactly once across the two instances,
+# and both of them shipped some (they shared the partitions).
+grep -q "^orders: placed $orders orders$" "$tmp/$ordersc.log" ||
+	{ show "$tmp/$ordersc.log"; fail "$ordersc did not place $orders orders"; }
+seq 1 "$orders" | sed 's/^/order-/' | sort >"$tmp/want"
+for c in $ship1 $ship2; do
+	sed -n 's/^shipping-[12] shipped \(order-[0-9]*\) .*/\1/p' \
+		"$tmp/$c.log" >"$tmp/$c.shipped"
+	[ -s "$tmp/$c.shipped" ] ||
+		{ show "$tmp/$c.log"; fail "$c shipped nothing"; }
+done
+sort "$tmp/$ship1.shipped" "$tmp/$ship2.shipped" >"$tmp/got"
 cmp -s "$tmp/want" "$tmp/got" || {
-	show "$tmp/consumed" 10
-	fail "$consumer did not print the $compose_records records"
+	diff "$tmp/want" "$tmp/got" | head >&2
+	fail "the orders were not shipped exactly once"
 }
-podman logs "$producer" 2>&1 | grep -q "produced $compose_records records" ||
-	fail "$producer did not report its records"
+pass "compose: $ordersc placed $orders orders; $ship1 shipped" \
+	"$(wc -l <"$tmp/$ship1.shipped"), $ship2 $(wc -l <"$tmp/$ship2.shipped")," \
+	"each order once"
+
+# event sourcing and the projection: the bank's balances as evl-bank
+# rebuilds them, and the read model's (with its event counts), which a
+# second projector run leaves alone.
+printf 'bank: %s\n' 'acct-1 75' 'acct-2 50' 'acct-7 6' >"$tmp/want"
+grep '^bank: acct-[0-9]* ' "$tmp/$bank.log" >"$tmp/got"
+cmp -s "$tmp/want" "$tmp/got" ||
+	{ show "$tmp/$bank.log"; fail "$bank: wrong balances"; }
+printf 'projector: %s\n' 'acct-1 75 5' 'acct-2 50 2' 'acct-7 6 144' \
+	>"$tmp/want"
+grep '^projector: acct-' "$tmp/$projector.log" >"$tmp/got"
+cmp -s "$tmp/want" "$tmp/got" ||
+	{ show "$tmp/$projector.log"; fail "$projector: wrong read model"; }
+grep '^evl-projector: [0-9]* events applied$' "$tmp/$projector.log" |
+	awk '{ print $2 }' | tr '\n' ' ' >"$tmp/got"
+[ "$(cat "$tmp/got")" = "151 0 " ] ||
+	{ show "$tmp/$projector.log"; fail "$projector applied $(cat "$tmp/got")events, not 151 then 0"; }
 wait_healthy "$broker"
-pass "compose: $producer produced, $consumer consumed $compose_records records via evlogd"
+pass "compose: $bank's balances and $projector's read model agree (151 events, applied once)"
 
 note_volumes
 compose down -v -t "$stop_timeout" >"$tmp/down.log" 2>&1 ||
