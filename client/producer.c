@@ -14,7 +14,16 @@
  * Threads and locks:
  *  - part->mu guards one partition: its open batch, sealed queue, batch
  *    in flight and the state of its aio.  evl_produce takes it per record;
- *    the aio callback and the timer take it per batch.
+ *    the aio callback and the timer take it per batch.  No NNG call is
+ *    made under it: the operation to start on the aio is noted (kick)
+ *    and started by part_unlock once the lock is released.  Every
+ *    nng_ctx_send and nng_ctx_recv takes the REQ socket's one lock, which
+ *    NNG holds across the write to the connection; a partition lock held
+ *    across that wait made the producing thread and the other
+ *    partitions' callbacks queue behind a thread that the scheduler had
+ *    preempted, for tens of ms on a busy machine (docs/PERFORMANCE.md).
+ *    The aio is busy from the kick on (state is not PART_IDLE), so
+ *    nothing else starts an operation on it in between.
  *  - p->tmu guards the linger list; taken inside part->mu, never around
  *    it.
  *  - p->mu guards the topic list's writers, the free list of batch
@@ -69,6 +78,14 @@
 #define RETRY_BACKOFF_MS 50
 #define STACK_HEADERS    16
 
+/* The NNG operation to start on a partition's aio after part->mu. */
+enum part_kick {
+	KICK_NONE,
+	KICK_SEND,  /* nng_ctx_send */
+	KICK_RECV,  /* nng_ctx_recv */
+	KICK_SLEEP, /* nng_sleep_aio(kick_ms) */
+};
+
 enum part_state {
 	PART_IDLE,       /* nothing in flight */
 	PART_SEND,       /* the aio is sending the batch */
@@ -106,6 +123,8 @@ typedef struct ppart {
 	uint32_t        req_id;
 	nng_ctx         ctx;
 	nng_aio        *aio;
+	enum part_kick  kick; /* started by part_unlock */
+	nng_duration    kick_ms;
 	/* Idempotent producer (part->mu): the id and epoch of this
 	 * partition's batches and the next batch's first sequence. */
 	int64_t pid;
@@ -153,6 +172,38 @@ struct evl_producer {
 };
 
 static void part_cb(void *arg);
+
+/* Notes the operation to start on part's aio once part->mu is released.
+ * part->mu held. */
+static void
+part_kick(ppart *part, enum part_kick k, nng_duration ms)
+{
+	part->kick    = k;
+	part->kick_ms = ms;
+}
+
+/* Releases part->mu, then starts the operation noted by part_kick. */
+static void
+part_unlock(ppart *part)
+{
+	enum part_kick k  = part->kick;
+	nng_duration   ms = part->kick_ms;
+	part->kick        = KICK_NONE;
+	pthread_mutex_unlock(&part->mu);
+	switch (k) {
+	case KICK_SEND:
+		nng_ctx_send(part->ctx, part->aio);
+		break;
+	case KICK_RECV:
+		nng_ctx_recv(part->ctx, part->aio);
+		break;
+	case KICK_SLEEP:
+		nng_sleep_aio(ms, part->aio);
+		break;
+	case KICK_NONE:
+		break;
+	}
+}
 
 void
 evl_producer_opts_init(evl_producer_opts *o)
@@ -349,7 +400,7 @@ timer_main(void *arg)
 			else
 				linger_add(part, due);
 		}
-		pthread_mutex_unlock(&part->mu);
+		part_unlock(part);
 		pthread_mutex_lock(&p->tmu);
 	}
 	pthread_mutex_unlock(&p->tmu);
@@ -454,7 +505,7 @@ send_start(ppart *part)
 	if (now >= b->deadline_ms) {
 		/* Finished through the callback, which reports. */
 		part->state = PART_EXPIRED;
-		nng_sleep_aio(0, part->aio);
+		part_kick(part, KICK_SLEEP, 0);
 		return;
 	}
 	uint64_t left = b->deadline_ms - now;
@@ -468,13 +519,13 @@ send_start(ppart *part)
 	        &a) != 0) {
 		/* Out of memory: try again shortly. */
 		part->state = PART_BACKOFF;
-		nng_sleep_aio(RETRY_BACKOFF_MS, part->aio);
+		part_kick(part, KICK_SLEEP, RETRY_BACKOFF_MS);
 		return;
 	}
 	part->state = PART_SEND;
 	nng_aio_set_timeout(part->aio, (nng_duration) left);
 	nng_aio_set_msg(part->aio, m);
-	nng_ctx_send(part->ctx, part->aio);
+	part_kick(part, KICK_SEND, 0);
 }
 
 /*
@@ -587,8 +638,8 @@ part_cb(void *arg)
 	case PART_SEND:
 		if (rv == 0) {
 			part->state = PART_RECV;
-			nng_ctx_recv(part->ctx, part->aio);
-			pthread_mutex_unlock(&part->mu);
+			part_kick(part, KICK_RECV, 0);
+			part_unlock(part);
 			return;
 		}
 		nng_msg_free(nng_aio_get_msg(part->aio));
@@ -608,7 +659,7 @@ part_cb(void *arg)
 	case PART_BACKOFF:
 		if (rv == 0 && !atomic_load(&p->closing)) {
 			send_start(part);
-			pthread_mutex_unlock(&part->mu);
+			part_unlock(part);
 			return;
 		}
 		err = rv ? evlc_nng_err(rv) : EVL_ECLOSED;
@@ -618,7 +669,7 @@ part_cb(void *arg)
 		break;
 	default:
 		/* Cannot happen: an aio completes only in the states above. */
-		pthread_mutex_unlock(&part->mu);
+		part_unlock(part);
 		return;
 	}
 	if (err == EVL_ETIMEDOUT && atomic_load(&p->c->pipes) == 0)
@@ -633,26 +684,25 @@ part_cb(void *arg)
 			send_start(part);
 		} else {
 			part->state = PART_BACKOFF;
-			nng_sleep_aio(detail > 0 && detail < 60000
-			        ? (nng_duration) detail
-			        : RETRY_BACKOFF_MS,
-			    part->aio);
+			part_kick(part, KICK_SLEEP,
+			    detail > 0 && detail < 60000 ? (nng_duration) detail
+			                                 : RETRY_BACKOFF_MS);
 		}
-		pthread_mutex_unlock(&part->mu);
+		part_unlock(part);
 		return;
 	}
 	if (err != 0)
 		idem_abandon(part, b);
 	part->inflight = NULL;
 	part->state    = PART_DELIVERING;
-	pthread_mutex_unlock(&part->mu);
+	part_unlock(part);
 
 	deliver(part, b, err, err == 0 ? base : UINT64_MAX);
 
 	pthread_mutex_lock(&part->mu);
 	part->state = PART_IDLE;
 	pump(part);
-	pthread_mutex_unlock(&part->mu);
+	part_unlock(part);
 }
 
 /* ---- topics ------------------------------------------------------------ */
@@ -953,7 +1003,7 @@ evl_produce(evl_producer *p, const evl_message *m)
 	rv = append(part, &rin, m->opaque, acct);
 	if (rv == 0)
 		pump(part);
-	pthread_mutex_unlock(&part->mu);
+	part_unlock(part);
 	if (rv != 0)
 		release(p, acct, 1);
 out:
@@ -973,7 +1023,7 @@ push_all(evl_producer *p)
 			if (part->open != NULL && part->state != PART_IDLE)
 				seal(part);
 			pump(part);
-			pthread_mutex_unlock(&part->mu);
+			part_unlock(part);
 		}
 	}
 }
