@@ -10,6 +10,7 @@
 
 #include "alloc.h"
 #include "broker.h"
+#include "group.h"
 #include "http.h"
 #include "ops.h"
 #include "server.h"
@@ -117,6 +118,8 @@ evld_broker_start(struct evld_broker **out, const struct evld_config *cfg)
 		goto fail;
 	b->collector = true;
 
+	if ((rv = evld_groups_start(&b->groups, b)) != 0)
+		goto fail;
 	if ((rv = evld_server_start(&b->server, b)) != 0)
 		goto fail;
 	if (cfg->http != NULL) {
@@ -153,6 +156,9 @@ evld_broker_stop(struct evld_broker *b)
 		evld_server_quiesce(b->server);
 	if (b->waiters_ok)
 		evld_waiters_close(&b->waiters);
+	/* Parked joins answer EVL_ESHUTDOWN; the group timer stops before
+	 * the store closes. */
+	evld_groups_close(b->groups);
 	if (b->server != NULL)
 		evld_server_drain(b->server, EVLD_DRAIN_MS);
 	if (b->http != NULL)
@@ -165,6 +171,8 @@ evld_broker_stop(struct evld_broker *b)
 	 * store closes before the socket: NNG 1.5.2's nng_close can hang
 	 * under load (nanomsg/nng#1543), and by then nothing is left
 	 * unwritten (see evld_broker_run's watchdog). */
+	evld_groups_free(b->groups);
+	b->groups = NULL;
 	if (b->store != NULL)
 		evls_store_close(b->store);
 	atomic_store(&b->store_closed, true);

@@ -31,6 +31,7 @@
 
 struct evld_server;
 struct evld_http;
+struct evld_groups;
 
 /* The background retention job (retention.c). */
 struct evld_retention {
@@ -59,6 +60,7 @@ struct evld_broker {
 	struct evld_http          *http;
 	char                       http_addr[300];
 	struct evld_retention      retention;
+	struct evld_groups        *groups; /* the group coordinator */
 };
 
 /*

@@ -2,7 +2,7 @@
  * dispatch.c -- frame in, handler, frame out (dispatch.h).
  *
  * The table maps every opcode of ops.h to its handler; an op that exists
- * but has no handler yet (group membership, auth: later issues)
+ * but has no handler yet (auth: a later issue)
  * answers EVL_ENOTSUP, and a code that is no op EVL_EUNKNOWNOP.
  */
 #include <string.h>
@@ -25,6 +25,14 @@ static const evld_handler_fn handlers[256] = {
 	[EVLP_OP_DELETE_TOPIC]   = evld_handle_delete_topic,
 	[EVLP_OP_COMMIT_OFFSETS] = evld_handle_commit_offsets,
 	[EVLP_OP_FETCH_OFFSETS]  = evld_handle_fetch_offsets,
+	/* consumer groups */
+	[EVLP_OP_JOIN_GROUP]     = evld_handle_join_group,
+	[EVLP_OP_HEARTBEAT]      = evld_handle_heartbeat,
+	[EVLP_OP_LEAVE_GROUP]    = evld_handle_leave_group,
+	[EVLP_OP_LIST_GROUPS]    = evld_handle_list_groups,
+	[EVLP_OP_DESCRIBE_GROUP] = evld_handle_describe_group,
+	[EVLP_OP_DELETE_GROUP]   = evld_handle_delete_group,
+	/* per-key streams */
 	[EVLP_OP_READ_STREAM]    = evld_handle_read_stream,
 	[EVLP_OP_STREAM_INFO]    = evld_handle_stream_info,
 	[EVLP_OP_DELETE_STREAM]  = evld_handle_delete_stream,

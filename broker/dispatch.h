@@ -83,6 +83,13 @@ struct evld_req {
 	struct evld_wait_entry  wait_inline[EVLD_FETCH_INLINE];
 	struct evld_wait_entry *wait_heap; /* grown on demand, kept */
 	size_t                  wait_cap;
+
+	/* group join (group.c); under the coordinator's lock */
+	bool join_parked;   /* sleeping until the rebalance completes */
+	bool join_answered; /* r->resp or join_rv is the answer */
+	int  join_rv;
+	char join_group[EVLD_NAME_MAX + 1];
+	char join_member[64]; /* EVLD_MEMBER_MAX + 1 */
 };
 
 /* evld_req_init prepares a context's request; evld_req_fini frees what
@@ -193,5 +200,13 @@ int evld_handle_fetch_offsets(struct evld_req *r);
 int evld_handle_read_stream(struct evld_req *r);
 int evld_handle_stream_info(struct evld_req *r);
 int evld_handle_delete_stream(struct evld_req *r);
+
+/* Group membership handlers (handle_group.c). */
+int evld_handle_join_group(struct evld_req *r);
+int evld_handle_heartbeat(struct evld_req *r);
+int evld_handle_leave_group(struct evld_req *r);
+int evld_handle_list_groups(struct evld_req *r);
+int evld_handle_describe_group(struct evld_req *r);
+int evld_handle_delete_group(struct evld_req *r);
 
 #endif /* EVLD_DISPATCH_H */

@@ -13,6 +13,7 @@
 #include "alloc.h"
 #include "broker.h"
 #include "dispatch.h"
+#include "group.h"
 #include "msg.h"
 
 #ifndef EVLD_VERSION
@@ -131,6 +132,8 @@ evld_handle_create_topic(struct evld_req *r)
 		return rv;
 	if ((rv = evls_topic_create(r->b->store, name, &c)) != 0)
 		return rv;
+	/* Groups re-resolve their subscriptions (globs, growth). */
+	evld_groups_topics_changed(r->b->groups);
 	return evld_resp_reuse(r);
 }
 
@@ -199,6 +202,8 @@ evld_handle_alter_topic(struct evld_req *r)
 		return rv;
 	if ((rv = evls_topic_alter(r->b->store, name, &c)) != 0)
 		return rv;
+	/* Groups re-resolve their subscriptions (globs, growth). */
+	evld_groups_topics_changed(r->b->groups);
 	return evld_resp_reuse(r);
 }
 
@@ -215,5 +220,7 @@ evld_handle_delete_topic(struct evld_req *r)
 		return rv;
 	if ((rv = evls_topic_delete(r->b->store, name)) != 0)
 		return rv;
+	/* Groups re-resolve their subscriptions (globs, growth). */
+	evld_groups_topics_changed(r->b->groups);
 	return evld_resp_reuse(r);
 }

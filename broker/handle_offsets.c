@@ -1,10 +1,14 @@
 /*
  * handle_offsets.c -- COMMIT_OFFSETS and FETCH_OFFSETS.
  *
- * Until the group coordinator lands, only commits outside membership are
- * accepted (generation -1 and an empty member: tools, resets, and
- * consumers that manage their own partitions); a member's commit answers
- * EVL_ENOTSUP, as do the membership operations themselves (dispatch.c).
+ * A member's commit (generation and member id) is checked by the group
+ * coordinator: the whole request fails for an unknown group or member or
+ * another generation, and each entry for a partition the member does not
+ * own in that generation fails with EVL_ENOTOWNER.  A commit outside
+ * membership (generation -1, empty member: tools, resets) is allowed
+ * only while the group has no members.  The coordinator stays locked
+ * from the check to the write, so no rebalance hands a partition on
+ * between them.
  *
  * A commit is validated entry by entry; entries that fail (bad name,
  * unknown topic or partition, negative offset, metadata too large) carry
@@ -16,6 +20,7 @@
 #include "alloc.h"
 #include "broker.h"
 #include "dispatch.h"
+#include "group.h"
 #include "msg.h"
 
 int
@@ -29,16 +34,21 @@ evld_handle_commit_offsets(struct evld_req *r)
 	char              *names = NULL;
 	size_t             nvalid = 0, names_len = 0, i;
 	int                rv, commit_err = 0;
+	bool               locked = false;
 
 	if ((rv = evlp_commit_req_decode(r->body, &m)) != 0)
 		return rv;
-	if ((rv = evld_str_copy(group, m.group)) != 0)
+	if ((rv = evld_name_copy(group, m.group)) != 0)
 		return rv;
-	if (m.generation != -1 || m.member.len != 0) {
-		r->errmsg = "group membership is not supported yet: commit "
-		            "with generation -1 and no member";
-		return EVL_ENOTSUP;
+	const struct evld_member *owner = NULL;
+	if ((rv = evld_groups_commit_begin(r->b->groups, group, m.generation,
+	         m.member, &owner)) != 0) {
+		if (rv == EVL_EGROUPACTIVE)
+			r->errmsg = "stop its members first: while it has "
+			            "any, only they commit";
+		return rv;
 	}
+	locked = true;
 
 	it = m;
 	while (evlp_commit_req_next(&it, &e))
@@ -67,6 +77,9 @@ evld_handle_commit_offsets(struct evld_req *r)
 			err = EVL_EINVAL;
 		if (err == 0 && e.metadata.len > EVLS_GROUP_META_MAX)
 			err = EVL_ETOOBIG;
+		if (err == 0 && owner != NULL &&
+		    !evld_member_owns(owner, topic, e.partition))
+			err = EVL_ENOTOWNER;
 		errs[i] = (uint16_t) err;
 		if (err != 0)
 			continue;
@@ -81,6 +94,8 @@ evld_handle_commit_offsets(struct evld_req *r)
 	}
 	if (nvalid > 0)
 		commit_err = evls_group_commit(r->b->store, group, valid, nvalid);
+	evld_groups_commit_end(r->b->groups);
+	locked = false;
 
 	/* The answer echoes the request's topics: keep the request. */
 	if ((rv = evld_resp_begin(r, 0)) != 0)
@@ -97,6 +112,8 @@ evld_handle_commit_offsets(struct evld_req *r)
 		EVLD_PUT(r->resp, rv, evlp_commit_result_encode(w, &res));
 	}
 out:
+	if (locked)
+		evld_groups_commit_end(r->b->groups);
 	evlp_free(valid);
 	evlp_free(errs);
 	evlp_free(names);
@@ -146,7 +163,7 @@ evld_handle_fetch_offsets(struct evld_req *r)
 
 	if ((rv = evlp_fetch_offsets_req_decode(r->body, &m)) != 0)
 		return rv;
-	if ((rv = evld_str_copy(group, m.group)) != 0)
+	if ((rv = evld_name_copy(group, m.group)) != 0)
 		return rv;
 	if ((rv = evld_resp_begin(r, 0)) != 0)
 		return rv;

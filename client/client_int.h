@@ -151,4 +151,22 @@ void evlc_meta_forget(evl_client *c, const char *topic);
 int  evlc_register(evl_client *c, void *h, bool producer);
 void evlc_unregister(evl_client *c, void *h, bool producer);
 
+/* ---- consumer groups (group_admin.c, consumer.c) ---- */
+
+/* A COMMIT_OFFSETS request: n entries as parallel arrays (borrowed). */
+typedef struct evlc_commit_arg {
+	const char  *group;
+	int32_t      generation;
+	const char  *member;
+	size_t       n;
+	const char **topics;
+	uint32_t    *partitions;
+	int64_t     *offsets;
+} evlc_commit_arg;
+
+void evlc_commit_encode(evlp_wr *w, const void *arg);
+/* Sends a commit; per-entry errors into errs (n of them, may be NULL).
+ * Returns the request's error, else the first entry's. */
+int evlc_commit_call(evl_client *c, const evlc_commit_arg *a, int *errs);
+
 #endif /* EVLC_CLIENT_INT_H */

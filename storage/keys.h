@@ -80,6 +80,10 @@
  *        The 0x00 terminator keeps one group's keys contiguous and apart
  *        from a group whose name extends it.
  *
+ *   'M' group membership: 'M' + group (1..249 bytes) -> the coordinator's
+ *        record of the group (generation, members, assignment), opaque
+ *        to the store; its layout is in broker/group.c (group_state.h).
+ *
  * Per-key streams (topics with key_index; stream.h).  A stream's
  * partition is fixed by its key (the topic cannot grow), so these keys
  * name the topic and the record key only:
@@ -136,6 +140,8 @@
 #define EVLS_KEY_PART      'P'
 #define EVLS_KEY_INDEX     'I'
 #define EVLS_KEY_GROUP     'G'
+#define EVLS_KEY_GROUPSTATE 'M'
+
 #define EVLS_KEY_HEAD      'H'
 #define EVLS_KEY_VERSION   'V'
 #define EVLS_KEY_PRODUCER  'Q'

@@ -22,6 +22,7 @@
 
 #include "log.h"
 #include "offsets.h"
+#include "group_state.h"
 #include "retention.h"
 #include "stream.h"
 #include "topic.h"

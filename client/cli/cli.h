@@ -92,6 +92,8 @@ int64_t  cli_wall_ms(void);
 int cli_topics_main(cli_global *g, int argc, char **argv, int first);
 int cli_produce_main(cli_global *g, int argc, char **argv, int first);
 int cli_tail_main(cli_global *g, int argc, char **argv, int first);
+int cli_groups_main(cli_global *g, int argc, char **argv, int first);
+
 int cli_stream_main(cli_global *g, int argc, char **argv, int first);
 
 /* An expected version: any, no_stream, exists or N >= 0 (EVL_VERSION_*

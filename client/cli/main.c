@@ -6,7 +6,7 @@
  * Global options may come before the command or among its options; each
  * command parses its own arguments with its table and cli_global_opts
  * together (opts.h).  The commands live in topics.c, produce.c, tail.c
- * and stream.c.
+ * groups.c and stream.c.
  */
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +26,7 @@ static const char main_help[]
       "  topics create|alter|list|describe|delete   manage topics\n"
       "  produce TOPIC [VALUE]   append records (one per line of stdin)\n"
       "  tail TOPIC              print the last records; -f to follow\n"
+      "  groups list|describe|reset|delete   consumer groups\n"
       "  stream read|version|delete TOPIC KEY\n"
       "                          one key's stream (topics made with "
       "--streams)\n"
@@ -54,6 +55,8 @@ dispatch(cli_global *g, const char *cmd, int argc, char **argv, int first)
 		return cli_produce_main(g, argc, argv, first);
 	if (strcmp(cmd, "tail") == 0)
 		return cli_tail_main(g, argc, argv, first);
+	if (strcmp(cmd, "groups") == 0 || strcmp(cmd, "group") == 0)
+		return cli_groups_main(g, argc, argv, first);
 	if (strcmp(cmd, "stream") == 0)
 		return cli_stream_main(g, argc, argv, first);
 	return cli_usage(NULL, "unknown command '%s'", cmd);

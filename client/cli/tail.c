@@ -64,9 +64,18 @@ static const char tail_help[]
       "                         %%h headers (name=value,...), %%%%, \\n, "
       "\\t\n"
       "      --json             one JSON object per record and line\n"
+      "  -g, --group G          consume as a member of group G: share the\n"
+      "                         partitions with G's other members, print\n"
+      "                         from G's committed offsets (--from only "
+      "when\n"
+      "                         G has none; default beginning), commit "
+      "what\n"
+      "                         is printed, stop at the end of the "
+      "assigned\n"
+      "                         partitions unless -f\n"
       "\n"
-      "-n and --from cannot be used together.  Times are broker append "
-      "times.\n"
+      "-n and --from cannot be used together, nor -n or --partition with\n"
+      "--group.  Times are broker append times.\n"
       "\n"
       "%s";
 
@@ -78,9 +87,11 @@ enum {
 	OPT_COUNT,
 	OPT_FORMAT,
 	OPT_JSON,
+	OPT_GROUP,
 };
 
 static const cli_opt tail_opts[] = {
+	{ "group", 'g', true, OPT_GROUP },
 	{ "lines", 'n', true, OPT_LINES },
 	{ "follow", 'f', false, OPT_FOLLOW },
 	{ "from", 0, true, OPT_FROM },
@@ -100,6 +111,7 @@ typedef struct tail_args {
 	uint32_t    partition;
 	uint64_t    count;
 	const char *format;
+	const char *group; /* --group: consume as a member */
 } tail_args;
 
 /* Output state: the template, the staging buffer, the record count. */
@@ -205,6 +217,9 @@ parse(cli_global *g, int argc, char **argv, int first, tail_args *a)
 		case OPT_JSON:
 			a->json = true;
 			break;
+		case OPT_GROUP:
+			a->group = arg;
+			break;
 		default: {
 			int rv = cli_global_apply(g, id, arg, "tail");
 			if (rv)
@@ -220,6 +235,14 @@ parse(cli_global *g, int argc, char **argv, int first, tail_args *a)
 	if (a->json && a->format)
 		return cli_usage(
 		    "tail", "--json and --format cannot be used together");
+	if (a->group && a->have_lines)
+		return cli_usage("tail",
+		    "-n does not apply with --group (the group's commits "
+		    "say where to start)");
+	if (a->group && a->have_part)
+		return cli_usage("tail",
+		    "--partition does not apply with --group (the broker "
+		    "assigns the partitions)");
 	if (!a->have_lines)
 		a->lines = DEFAULT_LINES;
 	return 0;
@@ -529,6 +552,217 @@ follow(evl_client *c, const tail_args *a, src *s, size_t ns, tail_out *o)
 	return rv;
 }
 
+/* ---- as a member of a group ------------------------------------------ */
+
+/*
+ * With --group, tail is one consumer of the group: the broker assigns it
+ * some (or all) of the topic's partitions.  Each partition starts at the
+ * group's committed offset, or at --from (default: the beginning) when
+ * the group has none; "the end" is each partition's head when it was
+ * assigned.  What is printed is flushed, then committed, so a tail that
+ * dies prints a record again rather than skip it.  Losing partitions to
+ * a rebalance flushes and commits first (on_revoke).
+ */
+typedef struct group_run {
+	evl_client      *c;
+	const tail_args *a;
+	tail_out        *o;
+	uint32_t         n; /* entries below */
+	bool            *mine;
+	uint64_t        *pos;
+	uint64_t        *end;
+	int              err; /* from a callback */
+} group_run;
+
+static void
+group_grow(group_run *g, uint32_t partition)
+{
+	if (partition < g->n)
+		return;
+	uint32_t n = partition + 1;
+	g->mine    = cli_xrealloc(g->mine, n * sizeof(*g->mine));
+	g->pos     = cli_xrealloc(g->pos, n * sizeof(*g->pos));
+	g->end     = cli_xrealloc(g->end, n * sizeof(*g->end));
+	for (uint32_t i = g->n; i < n; i++) {
+		g->mine[i] = false;
+		g->pos[i] = g->end[i] = 0;
+	}
+	g->n = n;
+}
+
+/* Where a partition without a committed offset starts (--from). */
+static int
+group_start(group_run *g, evl_consumer *k, uint32_t p, uint64_t *pos)
+{
+	const tail_args *a = g->a;
+	uint64_t         first, head;
+	int              rv;
+	if ((rv = evl_offset_for_time(g->c, a->topic, p, EVL_TIME_EARLIEST,
+	         &first)) != 0
+	    || (rv = evl_offset_for_time(
+	            g->c, a->topic, p, EVL_TIME_LATEST, &head)) != 0)
+		return rv;
+	*pos = first;
+	if (a->have_from) {
+		switch (a->from.kind) {
+		case CLI_FROM_BEGINNING:
+			break;
+		case CLI_FROM_END:
+			*pos = head;
+			break;
+		case CLI_FROM_OFFSET:
+			*pos = a->from.offset < first ? first
+			    : a->from.offset > head   ? head
+			                              : a->from.offset;
+			break;
+		case CLI_FROM_TIME:
+			rv = evl_offset_for_time(
+			    g->c, a->topic, p, a->from.ts_ms, pos);
+			break;
+		}
+	}
+	if (rv == 0)
+		rv = evl_consumer_seek(k, a->topic, p, *pos);
+	return rv;
+}
+
+static void
+group_assigned(void *arg, evl_consumer *k, const evl_topic_partition *parts,
+    size_t n)
+{
+	group_run *g = arg;
+	for (uint32_t i = 0; i < g->n; i++)
+		g->mine[i] = false;
+	for (size_t i = 0; i < n && g->err == 0; i++) {
+		uint32_t p = parts[i].partition;
+		int64_t  committed;
+		int      rv;
+		group_grow(g, p);
+		rv = evl_group_committed(
+		    g->c, g->a->group, g->a->topic, p, &committed);
+		if (rv == 0 && committed >= 0)
+			g->pos[p] = (uint64_t) committed;
+		else if (rv == 0)
+			rv = group_start(g, k, p, &g->pos[p]);
+		if (rv == 0)
+			rv = evl_offset_for_time(g->c, g->a->topic, p,
+			    EVL_TIME_LATEST, &g->end[p]);
+		if (rv != 0)
+			g->err = cli_fail(g->c, rv,
+			    "group '%s': topic '%s' partition %u",
+			    g->a->group, g->a->topic, (unsigned) p);
+		g->mine[p] = true;
+	}
+}
+
+/* Flushes what is printed, then commits it. */
+static int
+group_commit(group_run *g, evl_consumer *k)
+{
+	int rv = flush_out(g->o);
+	if (rv != 0)
+		return rv;
+	rv = evl_consumer_commit(k);
+	if (rv != 0 && rv != EVL_EGENERATION && rv != EVL_EUNKNOWNMEMBER
+	    && rv != EVL_ENOTOWNER && !transient(rv) && rv != EVL_ETIMEDOUT)
+		return cli_fail(g->c, rv, "committing for group '%s'",
+		    g->a->group);
+	/* A fenced or failed commit is not fatal: the group's next owner
+	 * prints those records again (at least once). */
+	return 0;
+}
+
+static void
+group_revoked(void *arg, evl_consumer *k, const evl_topic_partition *parts,
+    size_t n)
+{
+	group_run *g = arg;
+	(void) parts;
+	(void) n;
+	int rv = group_commit(g, k);
+	if (rv != 0 && g->err == 0)
+		g->err = rv;
+	for (uint32_t i = 0; i < g->n; i++)
+		g->mine[i] = false;
+}
+
+static bool
+group_at_end(const group_run *g)
+{
+	for (uint32_t i = 0; i < g->n; i++)
+		if (g->mine[i] && g->pos[i] < g->end[i])
+			return false;
+	return true;
+}
+
+static int
+tail_group(evl_client *c, const tail_args *a, tail_out *o)
+{
+	evl_consumer     *k;
+	evl_consumer_opts co;
+	group_run         g = { .c = c, .a = a, .o = o };
+	const char       *topics[] = { a->topic };
+	bool              pending = false, lost = false;
+	int               rv;
+
+	evl_consumer_opts_init(&co);
+	co.client_id      = "evlog-tail";
+	co.auto_commit_ms = 0; /* we commit what we flushed */
+	co.max_wait_ms    = FOLLOW_POLL_MS;
+	co.on_assign      = group_assigned;
+	co.on_revoke      = group_revoked;
+	co.cb_arg         = &g;
+	if ((rv = evl_consumer_open(&k, c, a->group, topics, 1, &co)) != 0)
+		return cli_fail(c, rv, "joining group '%s'", a->group);
+	rv = 0;
+	while (!stop_flag && !count_reached(o) && g.err == 0) {
+		const evl_record *rec;
+		int e = evl_consumer_poll(k, &rec, pending ? 0 : FOLLOW_POLL_MS);
+		if (e == 0) {
+			if (lost) {
+				cli_note("reconnected to the broker");
+				lost = false;
+			}
+			if ((rv = emit(o, rec)) != 0)
+				break;
+			group_grow(&g, rec->partition);
+			g.pos[rec->partition] = rec->offset + 1;
+			pending = true;
+			continue;
+		}
+		if (pending && (rv = group_commit(&g, k)) != 0)
+			break;
+		pending = false;
+		if (e == EVL_ETIMEDOUT) {
+			int32_t gen;
+			evl_consumer_member(k, &gen);
+			if (!a->follow && gen >= 0 && group_at_end(&g))
+				break;
+			continue;
+		}
+		if (transient(e)) {
+			if (!lost)
+				cli_note("lost the broker (%s); retrying",
+				    evl_strerror(e));
+			lost = true;
+			continue;
+		}
+		rv = cli_fail(c, e, "consuming '%s' in group '%s'", a->topic,
+		    a->group);
+		break;
+	}
+	if (rv == 0 && g.err != 0)
+		rv = g.err;
+	if (rv == 0)
+		rv = group_commit(&g, k);
+	/* Leaves the group (on_revoke commits once more). */
+	evl_consumer_close(k);
+	free(g.mine);
+	free(g.pos);
+	free(g.end);
+	return rv;
+}
+
 /* ---- the command ------------------------------------------------------ */
 
 /* Where each partition starts and ends (its head now). */
@@ -616,10 +850,15 @@ cli_tail_main(cli_global *g, int argc, char **argv, int first)
 	           &o.fmt, err, sizeof(err))
 	        != 0)
 		return cli_usage("tail", "%s", err);
-	if (a.follow)
+	if (a.follow || a.group)
 		catch_signals();
 	if ((rv = cli_connect(g, &c)) != 0)
 		goto done;
+	if (a.group) {
+		rv = tail_group(c, &a, &o);
+		(void) flush_out(&o);
+		goto done;
+	}
 	if ((rv = plan(c, &a, &s, &ns, &last_n)) != 0)
 		goto done;
 	uint32_t timeout = g->timeout_ms ? g->timeout_ms : 10000;

@@ -1300,3 +1300,316 @@ Test(cli_nobroker, help_and_version_are_0)
 	cr_assert(strncmp(p.out, "evlog ", 6) == 0, "%s", p.out);
 	proc_free(&p);
 }
+
+/* ---- consumer groups ---------------------------------------------------- */
+
+/* The lines of stdout, sorted (a group member reads partitions in no
+ * fixed order relative to each other). */
+static char *
+sorted_out(const char *out)
+{
+	char **lv;
+	size_t n = lines(out, &lv);
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && atoi(lv[j - 1]) > atoi(lv[j]); j--) {
+			char *t = lv[j];
+			lv[j] = lv[j - 1];
+			lv[j - 1] = t;
+		}
+	char  *s = NULL;
+	size_t len = 0;
+	append(&s, &len, "", 0);
+	for (size_t i = 0; i < n; i++) {
+		append(&s, &len, lv[i], strlen(lv[i]));
+		append(&s, &len, "\n", 1);
+	}
+	free_lines(lv, n);
+	return s;
+}
+
+static json_t *
+describe_json(const char *group)
+{
+	proc         p;
+	json_error_t e;
+	RUN(&p, NULL, "groups", "describe", group, "--json");
+	assert_exit(&p, 0);
+	json_t *d = json_loads(p.out, 0, &e);
+	cr_assert_not_null(d, "%s: %s", p.out, e.text);
+	proc_free(&p);
+	return d;
+}
+
+/* Every row has lag == head - committed, exactly; returns the rows. */
+static json_t *
+check_lag(json_t *d)
+{
+	json_t *rows = json_object_get(d, "partitions");
+	cr_assert(json_is_array(rows));
+	for (size_t i = 0; i < json_array_size(rows); i++) {
+		json_t *r = json_array_get(rows, i);
+		jstr(r, "topic");
+		jint(r, "partition");
+		json_t *c = json_object_get(r, "committed");
+		if (json_is_null(c))
+			cr_assert(json_is_null(json_object_get(r, "lag")));
+		else
+			cr_assert_eq(jint(r, "lag"),
+			    jint(r, "head") - json_integer_value(c));
+	}
+	return rows;
+}
+
+Test(cli, tail_group_commits_what_it_printed_and_resumes)
+{
+	proc  p;
+	char *in = numbered(1, 10);
+	create("gt", "2");
+	RUN(&p, in, "produce", "gt");
+	assert_exit(&p, 0);
+	proc_free(&p);
+	free(in);
+
+	/* A new group starts at the beginning, stops at the end. */
+	RUN(&p, NULL, "tail", "gt", "--group", "g");
+	assert_exit(&p, 0);
+	char *s = sorted_out(p.out);
+	char *want = numbered(1, 10);
+	cr_assert_str_eq(s, want);
+	free(s);
+	free(want);
+	proc_free(&p);
+	/* It committed what it printed: nothing again. */
+	RUN(&p, NULL, "tail", "gt", "--group", "g");
+	assert_exit(&p, 0);
+	cr_assert_str_eq(p.out, "");
+	proc_free(&p);
+	RUN(&p, "11\n12\n", "produce", "gt");
+	assert_exit(&p, 0);
+	proc_free(&p);
+	RUN(&p, NULL, "tail", "gt", "-g", "g", "--from", "beginning");
+	assert_exit(&p, 0);
+	s = sorted_out(p.out);
+	cr_assert_str_eq(s, "11\n12\n", "--from only applies without commits");
+	free(s);
+	proc_free(&p);
+
+	/* describe: the JSON shape, and lag 0 everywhere. */
+	json_t *d = describe_json("g");
+	cr_assert_str_eq(jstr(d, "group"), "g");
+	cr_assert_str_eq(jstr(d, "state"), "empty");
+	jint(d, "generation");
+	cr_assert(json_is_array(json_object_get(d, "members")));
+	cr_assert_eq(json_array_size(json_object_get(d, "members")), 0);
+	json_t *rows = check_lag(d);
+	cr_assert_eq(json_array_size(rows), 2);
+	json_int_t heads = 0;
+	for (size_t i = 0; i < 2; i++) {
+		json_t *r = json_array_get(rows, i);
+		cr_assert_str_eq(jstr(r, "topic"), "gt");
+		cr_assert_eq(jint(r, "partition"), (json_int_t) i);
+		cr_assert(json_is_null(json_object_get(r, "member")));
+		cr_assert_eq(jint(r, "lag"), 0);
+		heads += jint(r, "head");
+	}
+	cr_assert_eq(heads, 12);
+	json_decref(d);
+
+	RUN(&p, NULL, "groups", "list", "--json");
+	assert_exit(&p, 0);
+	json_error_t e;
+	json_t      *l = json_loads(p.out, 0, &e);
+	cr_assert(json_is_array(l), "%s", p.out);
+	bool found = false;
+	for (size_t i = 0; i < json_array_size(l); i++) {
+		json_t *gi = json_array_get(l, i);
+		if (strcmp(jstr(gi, "group"), "g") == 0) {
+			found = true;
+			cr_assert_str_eq(jstr(gi, "state"), "empty");
+			cr_assert_eq(jint(gi, "members"), 0);
+		}
+	}
+	cr_assert(found);
+	json_decref(l);
+	proc_free(&p);
+	RUN(&p, NULL, "groups", "list");
+	assert_exit(&p, 0);
+	cr_assert(strncmp(p.out, "GROUP", 5) == 0, "%s", p.out);
+	proc_free(&p);
+}
+
+Test(cli, groups_reset_replays_from_earliest_an_offset_or_a_time)
+{
+	proc p;
+	create("gr", "1");
+	produce_to("gr", "0", "a");
+	produce_to("gr", "0", "b");
+	produce_to("gr", "0", "c");
+	int64_t tb = ts_at("gr", "1");
+
+	RUN(&p, NULL, "tail", "gr", "--group", "r");
+	assert_exit(&p, 0);
+	cr_assert_str_eq(p.out, "a\nb\nc\n");
+	proc_free(&p);
+
+	RUN(&p, NULL, "groups", "reset", "r", "--topic", "gr", "--to",
+	    "earliest");
+	assert_exit(&p, 0);
+	cr_assert_str_eq(p.out, "");
+	proc_free(&p);
+	RUN(&p, NULL, "tail", "gr", "--group", "r");
+	assert_exit(&p, 0);
+	cr_assert_str_eq(p.out, "a\nb\nc\n", "earliest replays everything");
+	proc_free(&p);
+
+	/* A timestamp: the first record at or after it. */
+	char at[32];
+	snprintf(at, sizeof(at), "@%lld", (long long) tb);
+	RUN(&p, NULL, "groups", "reset", "r", "--topic", "gr", "--to", at);
+	assert_exit(&p, 0);
+	proc_free(&p);
+	RUN(&p, NULL, "tail", "gr", "--group", "r");
+	assert_exit(&p, 0);
+	cr_assert_str_eq(p.out, "b\nc\n");
+	proc_free(&p);
+
+	/* An offset, then lag is exact. */
+	RUN(&p, NULL, "groups", "reset", "r", "--topic", "gr", "--to", "1");
+	assert_exit(&p, 0);
+	proc_free(&p);
+	json_t *d = describe_json("r");
+	json_t *row = json_array_get(check_lag(d), 0);
+	cr_assert_eq(jint(row, "committed"), 1);
+	cr_assert_eq(jint(row, "head"), 3);
+	cr_assert_eq(jint(row, "lag"), 2);
+	json_decref(d);
+	RUN(&p, NULL, "groups", "describe", "r");
+	assert_exit(&p, 0);
+	cr_assert_not_null(strstr(p.out, "Group:       r\n"), "%s", p.out);
+	cr_assert_not_null(strstr(p.out, "LAG"));
+	proc_free(&p);
+
+	RUN(&p, NULL, "groups", "reset", "r", "--topic", "gr", "--to", "latest");
+	assert_exit(&p, 0);
+	proc_free(&p);
+	RUN(&p, NULL, "tail", "gr", "--group", "r");
+	assert_exit(&p, 0);
+	cr_assert_str_eq(p.out, "");
+	proc_free(&p);
+	RUN(&p, NULL, "groups", "reset", "r", "--topic", "gr", "--to", "-1h");
+	assert_exit(&p, 0);
+	proc_free(&p);
+	RUN(&p, NULL, "tail", "gr", "--group", "r");
+	assert_exit(&p, 0);
+	cr_assert_str_eq(p.out, "a\nb\nc\n");
+	proc_free(&p);
+
+	RUN(&p, NULL, "groups", "reset", "r", "--topic", "nope", "--to", "1");
+	assert_exit(&p, 1);
+	proc_free(&p);
+}
+
+struct member_cond {
+	const char *group;
+	size_t      members;
+};
+
+static bool
+group_has_members(void *arg)
+{
+	struct member_cond *m = arg;
+	proc                p;
+	json_error_t        e;
+	RUN(&p, NULL, "groups", "describe", m->group, "--json");
+	json_t *d = p.status == 0 ? json_loads(p.out, 0, &e) : NULL;
+	bool    ok = d != NULL &&
+	    json_array_size(json_object_get(d, "members")) == m->members &&
+	    strcmp(json_string_value(json_object_get(d, "state")), "stable")
+	        == 0;
+	json_decref(d);
+	proc_free(&p);
+	return ok;
+}
+
+Test(cli, a_group_with_members_cannot_be_reset_or_deleted)
+{
+	proc  p, f;
+	char *in = numbered(1, 5);
+	create("ga", "2");
+	RUN(&p, in, "produce", "ga");
+	assert_exit(&p, 0);
+	proc_free(&p);
+	free(in);
+
+	proc_start(&f, NULL, 0,
+	    ARGS("tail", "ga", "--group", "live", "-f", "-b", broker.url),
+	    NULL);
+	struct member_cond mc = { "live", 1 };
+	cr_assert(evlct_wait_until(group_has_members, &mc, 20000));
+	cr_assert(proc_wait_out(&f, "5\n", 20000), "out: %s", f.out);
+
+	RUN(&p, NULL, "groups", "reset", "live", "--topic", "ga", "--to",
+	    "earliest");
+	assert_exit(&p, 1);
+	cr_assert_not_null(strstr(p.err, "active members"), "%s", p.err);
+	proc_free(&p);
+	RUN(&p, NULL, "groups", "delete", "live");
+	assert_exit(&p, 1);
+	cr_assert_not_null(strstr(p.err, "active members"), "%s", p.err);
+	proc_free(&p);
+
+	json_t *d = describe_json("live");
+	json_t *m = json_array_get(json_object_get(d, "members"), 0);
+	jstr(m, "member");
+	cr_assert_str_eq(jstr(m, "client"), "evlog-tail");
+	cr_assert_eq(json_array_size(json_object_get(m, "partitions")), 2);
+	json_decref(d);
+
+	/* SIGINT: it commits, leaves, exits 0. */
+	kill(f.pid, SIGINT);
+	proc_finish(&f);
+	assert_exit(&f, 0);
+	char *s = sorted_out(f.out);
+	cr_assert_str_eq(s, "1\n2\n3\n4\n5\n");
+	free(s);
+	proc_free(&f);
+	d = describe_json("live");
+	cr_assert_str_eq(jstr(d, "state"), "empty");
+	json_t *rows = check_lag(d);
+	for (size_t i = 0; i < json_array_size(rows); i++)
+		cr_assert_eq(jint(json_array_get(rows, i), "lag"), 0);
+	json_decref(d);
+
+	RUN(&p, NULL, "groups", "delete", "live");
+	assert_exit(&p, 0);
+	proc_free(&p);
+	RUN(&p, NULL, "groups", "describe", "live");
+	assert_exit(&p, 1);
+	cr_assert_not_null(strstr(p.err, "unknown consumer group"), "%s",
+	    p.err);
+	proc_free(&p);
+}
+
+Test(cli_nobroker, group_usage_errors_are_2)
+{
+	usage_is_2(ARGS("tail", "t", "--group", "g", "-n", "5"));
+	usage_is_2(ARGS("tail", "t", "--group", "g", "--partition", "1"));
+	usage_is_2(ARGS("tail", "t", "--group"));
+	usage_is_2(ARGS("groups"));
+	usage_is_2(ARGS("groups", "rename", "g"));
+	usage_is_2(ARGS("groups", "list", "extra"));
+	usage_is_2(ARGS("groups", "describe"));
+	usage_is_2(ARGS("groups", "reset", "g", "--topic", "t"));
+	usage_is_2(ARGS("groups", "reset", "g", "--to", "earliest"));
+	usage_is_2(ARGS("groups", "reset", "g", "--topic", "t", "--to",
+	    "someday"));
+	usage_is_2(ARGS("groups", "reset", "g", "--topic", "t", "--to",
+	    "beginning"));
+	usage_is_2(ARGS("groups", "delete", "g", "--json"));
+	usage_is_2(ARGS("groups", "list", "--topic", "t"));
+	proc p;
+	run_in(&p, NULL, 0, ARGS("groups", "--help"));
+	cr_assert_eq(p.status, 0);
+	cr_assert_not_null(strstr(p.out, "reset GROUP"));
+	proc_free(&p);
+}

@@ -26,3 +26,8 @@ if(TARGET evl-bank AND TARGET evl-projector AND TARGET evlogd)
 		${CMAKE_CURRENT_SOURCE_DIR}/integration)
 	add_dependencies(examples_test evlogd evl-bank evl-projector)
 endif()
+# The group coordinator over the raw protocol (in-process broker).
+if(TARGET evl_test_harness)
+	evl_test(broker_group_test integration/broker_group_test.c integration
+		evl_test_harness)
+endif()

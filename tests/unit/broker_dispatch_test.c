@@ -131,10 +131,9 @@ Test(broker_dispatch, unknown_op)
 	expect_error(request(0, 4, 0, NULL, 0), EVL_EUNKNOWNOP, 0, 4);
 }
 
-Test(broker_dispatch, membership_ops_are_not_supported_yet)
+Test(broker_dispatch, later_ops_are_not_supported_yet)
 {
-	int ops[] = { EVLP_OP_JOIN_GROUP, EVLP_OP_HEARTBEAT,
-		EVLP_OP_LEAVE_GROUP, EVLP_OP_AUTH_START };
+	int ops[] = { EVLP_OP_AUTH_START, EVLP_OP_AUTH_FINISH };
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
 		expect_error(request((uint8_t) ops[i], 1, 0, NULL, 0),
 		    EVL_ENOTSUP, (uint8_t) ops[i], 1);
@@ -203,4 +202,16 @@ Test(broker_dispatch, put_measures_and_appends)
 	evl_assert_err(rv, EVL_EINVAL);
 	cr_assert_eq(nng_msg_len(m), 8);
 	nng_msg_free(m);
+}
+
+Test(broker_dispatch, group_ops_have_handlers)
+{
+	int ops[] = { EVLP_OP_JOIN_GROUP, EVLP_OP_HEARTBEAT,
+		EVLP_OP_LEAVE_GROUP, EVLP_OP_LIST_GROUPS, EVLP_OP_DESCRIBE_GROUP,
+		EVLP_OP_DELETE_GROUP };
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		int err = -1;
+		cr_assert_not_null(evld_dispatch_lookup(ops[i], &err));
+		cr_assert_eq(err, 0);
+	}
 }

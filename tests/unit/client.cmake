@@ -5,7 +5,7 @@
 if(TARGET evl_client AND TARGET evlogd)
 	set(EVL_TEST_EXTRA_SOURCES integration/client_util.c)
 	foreach(t client_pubsub client_admin client_transport
-			client_durability client_stream)
+			client_durability client_group client_stream)
 		evl_test(${t}_test integration/${t}_test.c integration
 			evl_client)
 		target_compile_definitions(${t}_test PRIVATE
@@ -15,4 +15,25 @@ if(TARGET evl_client AND TARGET evlogd)
 		add_dependencies(${t}_test evlogd)
 	endforeach()
 	unset(EVL_TEST_EXTRA_SOURCES)
+	# A group member as its own process, for client_group_test to kill.
+	add_executable(group_member integration/group_member.c)
+	target_link_libraries(group_member PRIVATE evl_client)
+	target_compile_definitions(client_group_test PRIVATE
+		EVLCT_GROUP_MEMBER="$<TARGET_FILE:group_member>")
+	add_dependencies(client_group_test group_member)
+	# examples/pubsub, run as processes.
+	if(TARGET example_shipping)
+		set(EVL_TEST_EXTRA_SOURCES integration/client_util.c)
+		evl_test(example_pubsub_test integration/example_pubsub_test.c
+			integration evl_client)
+		unset(EVL_TEST_EXTRA_SOURCES)
+		target_compile_definitions(example_pubsub_test PRIVATE
+			EVLCT_EVLOGD="$<TARGET_FILE:evlogd>"
+			EXAMPLE_ORDERS="$<TARGET_FILE:example_orders>"
+			EXAMPLE_SHIPPING="$<TARGET_FILE:example_shipping>")
+		target_include_directories(example_pubsub_test PRIVATE
+			${CMAKE_CURRENT_SOURCE_DIR}/integration)
+		add_dependencies(example_pubsub_test evlogd example_orders
+			example_shipping)
+	endif()
 endif()

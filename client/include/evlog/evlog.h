@@ -366,6 +366,194 @@ EVL_API int evl_reader_next(
 /* Frees r; records it returned are gone.  NULL does nothing. */
 EVL_API void evl_reader_close(evl_reader *r);
 
+/* ---- consumer groups ----------------------------------------------------- */
+
+/*
+ * A group consumer: several processes open one on the same group and
+ * topics, and the broker shares the topics' partitions among them, each
+ * partition read by exactly one member at a time.  Progress is the
+ * group's committed offsets in the broker: a commit stores, per
+ * partition, the next offset to consume.  Delivery is at-least-once: a
+ * member that crashes (or loses a partition) before committing has its
+ * uncommitted records delivered again to the next owner.
+ *
+ * One application thread calls a consumer (it is not for concurrent use);
+ * a background thread of the consumer heartbeats and sends async
+ * commits.  Rebalances happen inside evl_consumer_poll: the consumer
+ * calls on_revoke with every partition it holds (the last moment its
+ * commits are accepted), commits there itself with auto-commit, rejoins,
+ * and calls on_assign with the new assignment.  Close consumers before
+ * their client.
+ */
+typedef struct evl_consumer evl_consumer;
+
+typedef struct evl_topic_partition {
+	const char *topic;
+	uint32_t    partition;
+} evl_topic_partition;
+
+/* Assignors (the group uses its first member's). */
+#define EVL_ASSIGN_STICKY     0 /* moves as few partitions as possible */
+#define EVL_ASSIGN_RANGE      1
+#define EVL_ASSIGN_ROUNDROBIN 2
+
+/* Where a partition starts when the group has committed nothing. */
+#define EVL_RESET_EARLIEST 0
+#define EVL_RESET_LATEST   1
+
+typedef struct evl_consumer_opts {
+	const char *client_id;            /* shown by describe; "evlog" */
+	uint32_t    session_timeout_ms;   /* default 10000 */
+	uint32_t    rebalance_timeout_ms; /* default 30000 */
+	int         assignor;             /* EVL_ASSIGN_*; sticky */
+	int         auto_offset_reset;    /* EVL_RESET_*; earliest */
+	/* Commit the positions of the records polled so far every this
+	 * many ms, on revoke and on close; 0 = only explicit commits.
+	 * Default 5000. */
+	uint32_t auto_commit_ms;
+	uint32_t max_wait_ms; /* long poll per fetch; default 500 */
+	size_t   max_bytes;   /* per fetch; default 4 MiB */
+	/*
+	 * Called on the polling thread, inside evl_consumer_poll (and
+	 * evl_consumer_close for on_revoke).  parts borrow until the
+	 * callback returns.  on_revoke may call evl_consumer_commit.
+	 */
+	void (*on_assign)(void *arg, evl_consumer *k,
+	    const evl_topic_partition *parts, size_t n);
+	void (*on_revoke)(void *arg, evl_consumer *k,
+	    const evl_topic_partition *parts, size_t n);
+	void *cb_arg;
+	/* Result of each async commit, on the consumer's thread. */
+	void (*on_commit)(void *arg, int err);
+} evl_consumer_opts;
+
+EVL_API void evl_consumer_opts_init(evl_consumer_opts *o);
+
+/*
+ * evl_consumer_open joins group (a name as for topics) subscribing to
+ * the ntopics names in topics (borrowed for the call); a name with any
+ * of *?[ is a glob over topic names, re-evaluated by the broker as
+ * topics are created.  It returns without waiting for the first
+ * assignment: evl_consumer_poll joins.  Errors: EVL_EINVAL, EVL_ENOMEM.
+ * Caller frees with evl_consumer_close.
+ */
+EVL_API int evl_consumer_open(evl_consumer **out, evl_client *c,
+    const char *group, const char *const *topics, size_t ntopics,
+    const evl_consumer_opts *o);
+
+/*
+ * evl_consumer_poll returns the next record of the assigned partitions,
+ * joining or rejoining the group first when needed, and long-polling up
+ * to timeout_ms: EVL_ETIMEDOUT when nothing arrived.  *rec borrows from k
+ * until its next call.  A broker that cannot be reached is retried until
+ * timeout_ms, then reported (EVL_ECONNREFUSED, EVL_ECONNRESET, ...): poll
+ * again to go on.
+ */
+EVL_API int evl_consumer_poll(
+    evl_consumer *k, const evl_record **rec, uint32_t timeout_ms);
+
+/*
+ * evl_consumer_commit commits, for every assigned partition, the offset
+ * after the last record poll returned (synchronously).  Errors:
+ * EVL_EGENERATION, EVL_EUNKNOWNMEMBER, EVL_EREBALANCE (the member was
+ * fenced: the records since the last commit will be consumed again,
+ * by this member after it rejoins or by another), the first per
+ * partition error (EVL_ENOTOWNER), connection errors.
+ * evl_consumer_commit_async queues the same commit for the background
+ * thread and returns at once; the outcome goes to on_commit.
+ */
+EVL_API int evl_consumer_commit(evl_consumer *k);
+EVL_API int evl_consumer_commit_async(evl_consumer *k);
+
+/* Pauses / resumes fetching one assigned partition.  EVL_ENOTOWNER when
+ * it is not assigned. */
+EVL_API int evl_consumer_pause(
+    evl_consumer *k, const char *topic, uint32_t partition);
+EVL_API int evl_consumer_resume(
+    evl_consumer *k, const char *topic, uint32_t partition);
+
+/* Moves an assigned partition's position (the next offset poll returns
+ * and the next commit stores).  offset may be EVL_OFFSET_BEGINNING or
+ * EVL_OFFSET_END.  EVL_ENOTOWNER when it is not assigned. */
+EVL_API int evl_consumer_seek(evl_consumer *k, const char *topic,
+    uint32_t partition, uint64_t offset);
+
+/* The current assignment; borrowed until the next call on k. */
+EVL_API int evl_consumer_assignment(
+    evl_consumer *k, const evl_topic_partition **parts, size_t *n);
+
+/* The member id (borrowed, "" before the first join) and generation
+ * (-1 before the first join). */
+EVL_API const char *evl_consumer_member(evl_consumer *k, int32_t *generation);
+
+/* Commits (with auto-commit), calls on_revoke, leaves the group, frees
+ * k.  NULL does nothing. */
+EVL_API void evl_consumer_close(evl_consumer *k);
+
+/* ---- group administration ------------------------------------------------ */
+
+typedef struct evl_group_info {
+	char    *group;
+	char    *state; /* "empty", "rebalancing", "stable" */
+	uint32_t members;
+} evl_group_info;
+
+typedef struct evl_group_member_info {
+	char                *member;
+	char                *client_id;
+	size_t               partition_count;
+	evl_topic_partition *partitions; /* topics owned by the desc */
+} evl_group_member_info;
+
+typedef struct evl_group_partition_info {
+	char    *topic;
+	uint32_t partition;
+	char    *member;    /* "" when unassigned */
+	int64_t  committed; /* -1 = none */
+	uint64_t head;      /* lag = head - committed */
+} evl_group_partition_info;
+
+typedef struct evl_group_desc {
+	char                     *group;
+	char                     *state;
+	int32_t                   generation;
+	size_t                    member_count;
+	evl_group_member_info    *members;
+	size_t                    partition_count;
+	evl_group_partition_info *partitions; /* sorted by topic, partition */
+} evl_group_desc;
+
+/* Every group, sorted by name.  Caller frees with evl_group_info_free. */
+EVL_API int  evl_group_list(evl_client *c, evl_group_info **out, size_t *n);
+EVL_API void evl_group_info_free(evl_group_info *g, size_t n);
+/* EVL_ENOGROUP.  Caller frees with evl_group_desc_free. */
+EVL_API int  evl_group_describe(
+     evl_client *c, const char *group, evl_group_desc **out);
+EVL_API void evl_group_desc_free(evl_group_desc *d);
+/* Deletes a group's offsets and record.  EVL_EGROUPACTIVE, EVL_ENOGROUP. */
+EVL_API int evl_group_delete(evl_client *c, const char *group);
+
+/* One entry of a commit outside membership; err is filled in. */
+typedef struct evl_group_offset {
+	const char *topic;
+	uint32_t    partition;
+	int64_t     offset; /* the next offset to consume */
+	int         err;
+} evl_group_offset;
+
+/*
+ * evl_group_commit_offsets commits the n entries of offs for group
+ * outside membership (resets, migrations): refused with
+ * EVL_EGROUPACTIVE while the group has members.  Per-entry errors are
+ * in offs[i].err; the first is returned.
+ */
+EVL_API int evl_group_commit_offsets(
+    evl_client *c, const char *group, evl_group_offset *offs, size_t n);
+
+/* The group's committed offset of one partition, -1 when none. */
+EVL_API int evl_group_committed(evl_client *c, const char *group,
+    const char *topic, uint32_t partition, int64_t *offset);
+
 /* ---- per-key streams (event sourcing) ---------------------------------- */
 
 /*
