@@ -400,9 +400,25 @@ evls_heads_admit(
 	/* Ids before expected versions: a retry of an append that landed
 	 * finds the stream moved on, and must get the original's answer. */
 	if (t->config.dedupe_window_ms > 0
-	    && ((rv = heads_admit_ids(s, m, t, part, a)) != 0
-	        || a->duplicate))
+	    && (rv = heads_admit_ids(s, m, t, part, a)) != 0)
 		return rv;
+	if (a->duplicate) {
+		/* A producer's new batch answered as an id duplicate: its
+		 * sequence is done all the same, and a retry of it gets the
+		 * same answer. */
+		if (pe != NULL) {
+			pe->exists = pe->dirty = true;
+			pe->ps.epoch = h.producer_epoch;
+			pe->ps.base_sequence = h.base_sequence;
+			pe->ps.count = h.count;
+			pe->ps.base_offset = a->base_offset;
+			pe->ps.append_time = a->append_time;
+			pe->ps.version = -1;
+			pe->pending = a;
+			pe->from_dup = a->dup_ != NULL;
+		}
+		return 0;
+	}
 	if (t->config.key_index
 	    && (rv = heads_admit_streams(s, m, t, part, a)) != 0)
 		return rv;
@@ -499,14 +515,16 @@ evls_heads_apply(evls_store *s, evls_heads *m, evls_topic *t, uint32_t part,
 		e->ps.append_time = it.hdr.append_time;
 		e->ps.version = last;
 		e->exists = e->dirty = true;
+		e->from_dup = false;
 	}
 	*version = last;
 	return 0;
 }
 
-void
+size_t
 evls_heads_put(evls_heads *m, leveldb_writebatch_t *mb)
 {
+	size_t n_put = 0;
 	uint8_t v[EVLS_HEADVAL_SIZE > EVLS_PSVAL_SIZE ? EVLS_HEADVAL_SIZE
 	                                              : EVLS_PSVAL_SIZE];
 	for (size_t i = 0; i < m->nbuckets; i++) {
@@ -519,12 +537,20 @@ evls_heads_put(evls_heads *m, leveldb_writebatch_t *mb)
 				evls_val_head(v, &e->h);
 				n = EVLS_HEADVAL_SIZE;
 			} else {
+				if (e->from_dup) {
+					evls_append *o = e->pending->dup_;
+					e->ps.base_offset = o->base_offset
+					    + e->pending->dup_skip_;
+					e->ps.append_time = o->append_time;
+				}
 				evls_val_pstate(v, &e->ps);
 				n = EVLS_PSVAL_SIZE;
 			}
 			leveldb_writebatch_put(
 			    mb, (char *) e->k, e->klen, (char *) v, n);
 			e->dirty = false;
+			n_put++;
 		}
 	}
+	return n_put;
 }

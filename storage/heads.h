@@ -43,6 +43,9 @@ typedef struct evls_hent {
 	 * copies. */
 	evls_pstate  ps;
 	evls_append *pending;
+	/* 'Q' set by an id duplicate of a pending append (pending->dup_):
+	 * put takes its offsets from that original, stamped by then. */
+	bool from_dup;
 	/* 'X': the id's record as stored (exists), or pending (above) with
 	 * the index of its record in that append; seen: the append being
 	 * admitted that last looked at it (an id twice in one batch). */
@@ -104,8 +107,9 @@ int evls_heads_apply(evls_store *s, evls_heads *m, evls_topic *t,
     uint32_t part, const uint8_t *batch, size_t len, leveldb_writebatch_t *mb,
     int64_t *version);
 
-/* Puts every changed head and producer state of the map into mb. */
-void evls_heads_put(evls_heads *m, leveldb_writebatch_t *mb);
+/* Puts every changed head and producer state of the map into mb; returns
+ * how many. */
+size_t evls_heads_put(evls_heads *m, leveldb_writebatch_t *mb);
 
 /* True when a stream at version cur (-1 = none) satisfies expected
  * (EVLS_VERSION_* or >= 0). */

@@ -273,6 +273,22 @@ writer_write(evls_store *s, size_t n)
 	return evls_db_write(&s->meta, s->mb, false, "append index");
 }
 
+/*
+ * A group with nothing to write may still have moved a producer's state
+ * (a new batch answered as an id duplicate of a stored record): written
+ * to meta alone.  It is not in the log, so a power cut may lose it; the
+ * producer's next batch is then refused for its sequence and it moves to
+ * a new epoch, as after any batch of unknown fate.
+ */
+static int
+writer_put_states(evls_store *s)
+{
+	leveldb_writebatch_clear(s->mb);
+	if (evls_heads_put(&s->heads, s->mb) == 0)
+		return 0;
+	return evls_db_write(&s->meta, s->mb, false, "producer state");
+}
+
 /* Commits one group: the appends chained from list, in queue order. */
 static void
 writer_commit(evls_store *s, evls_append *list)
@@ -293,7 +309,7 @@ writer_commit(evls_store *s, evls_append *list)
 	pthread_mutex_unlock(&s->mu);
 	n = writer_admit_heads(s, n);
 
-	rv = n > 0 ? writer_write(s, n) : 0;
+	rv = n > 0 ? writer_write(s, n) : writer_put_states(s);
 	if (rv != 0) {
 		/* The log may hold the group (it is replayed on open), so
 		 * its offsets cannot be handed out again: stop appending. */

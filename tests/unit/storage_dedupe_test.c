@@ -63,13 +63,16 @@ d_fini(dstore *d)
 /* A batch of records with the given ids ("" = no evlog-id header); a
  * value "v<i>" each. */
 static uint8_t *
-idbatch(const char *const *ids, size_t n, size_t *len)
+idbatch_p(const char *const *ids, size_t n, int64_t pid, int32_t seq,
+    size_t *len)
 {
 	size_t             cap = 128 + n * 512;
 	uint8_t           *buf = evlp_alloc(cap);
 	evlp_batch_builder b;
 	cr_assert_not_null(buf);
 	evlp_batch_build_init(&b, buf, cap);
+	if (pid >= 0)
+		evlp_batch_build_producer(&b, pid, 0, seq);
 	for (size_t i = 0; i < n; i++) {
 		char        v[16];
 		int         vn = snprintf(v, sizeof(v), "v%zu", i);
@@ -86,6 +89,12 @@ idbatch(const char *const *ids, size_t n, size_t *len)
 	}
 	evl_assert_ok(evlp_batch_build_finish(&b, len));
 	return buf;
+}
+
+static uint8_t *
+idbatch(const char *const *ids, size_t n, size_t *len)
+{
+	return idbatch_p(ids, n, -1, 0, len);
 }
 
 /* Appends a batch of ids to partition 0 of "t"; *a gets the answer. */
@@ -433,5 +442,97 @@ Test(dedupe, window_survives_reopen_and_delete_sweeps_ids)
 	evl_assert_ok(evls_topic_delete(d.s, "t"));
 	cr_assert_eq(meta_count(&d, 'X'), 0);
 	cr_assert_eq(meta_count(&d, 'Y'), 0);
+	d_fini(&d);
+}
+
+/* An idempotent producer's id id at sequence seq. */
+static int
+pid_append(dstore *d, int64_t pid, int32_t seq, const char *id,
+    evls_append *out)
+{
+	size_t      len;
+	const char *ids[] = { id };
+	evls_append a     = { .topic = "t" };
+	a.batch           = idbatch_p(ids, 1, pid, seq, &len);
+	a.len             = len;
+	int rv            = evls_append_wait(d->s, &a);
+	evlp_free(a.batch);
+	a.batch = NULL;
+	*out    = a;
+	return rv;
+}
+
+/* A producer's new batch answered as an id duplicate still takes its
+ * sequence, and a retry of it gets the same answer -- also when the
+ * original is pending in the same group, and after a reopen. */
+Test(dedupe, idempotent_producer_batch_with_seen_ids)
+{
+	dstore      d;
+	evls_append a;
+	atomic_int  done = 0;
+	d_init(&d, 1, WINDOW);
+	evl_assert_ok(pid_append(&d, 5, 0, "a", &a));
+	cr_assert_eq(a.base_offset, 0);
+	evl_assert_ok(pid_append(&d, 6, 0, "a", &a)); /* new producer */
+	cr_assert(a.duplicate);
+	cr_assert_eq(a.base_offset, 0);
+	evl_assert_ok(pid_append(&d, 6, 0, "a", &a)); /* its retry */
+	cr_assert(a.duplicate);
+	cr_assert_eq(a.base_offset, 0);
+	evl_assert_ok(pid_append(&d, 6, 1, "b", &a)); /* goes on */
+	cr_assert_not(a.duplicate);
+	cr_assert_eq(a.base_offset, 1);
+
+	/* In one group: 8 appends "c"; 9 repeats it, then retries. */
+	evls_append g[4];
+	int64_t     pids[] = { 5, 8, 9, 9 };
+	int32_t     seqs[] = { 1, 0, 0, 0 };
+	memset(g, 0, sizeof(g));
+	pthread_mutex_lock(&d.s->commit_mu);
+	for (int i = 0; i < 4; i++) {
+		size_t      len;
+		const char *ids[] = { i == 0 ? "blocker" : "c" };
+		g[i].topic        = "t";
+		g[i].batch        = idbatch_p(ids, 1, pids[i], seqs[i], &len);
+		g[i].len          = len;
+		g[i].done         = count_done;
+		g[i].arg          = &done;
+		evl_assert_ok(evls_append_submit(d.s, &g[i]));
+		int64_t until = tu_now_ms() + 10000;
+		bool    taken = i > 0;
+		while (!taken && tu_now_ms() < until) {
+			pthread_mutex_lock(&d.s->mu);
+			taken = d.s->qhead == NULL;
+			pthread_mutex_unlock(&d.s->mu);
+			if (!taken)
+				sched_yield();
+		}
+		cr_assert(taken);
+	}
+	pthread_mutex_unlock(&d.s->commit_mu);
+	int64_t until = tu_now_ms() + 10000;
+	while (atomic_load(&done) < 4 && tu_now_ms() < until)
+		sched_yield();
+	cr_assert_eq(atomic_load(&done), 4);
+	for (int i = 0; i < 4; i++)
+		evl_assert_ok(g[i].err);
+	cr_assert_eq(g[1].base_offset, 3);
+	cr_assert(g[2].duplicate);
+	cr_assert_eq(g[2].base_offset, 3);
+	cr_assert(g[3].duplicate);
+	cr_assert_eq(g[3].base_offset, 3);
+	for (int i = 0; i < 4; i++)
+		evlp_free(g[i].batch);
+
+	/* The state written for 9 names the original offset. */
+	evls_store_close(d.s);
+	d_open(&d);
+	evl_assert_ok(pid_append(&d, 9, 0, "c", &a));
+	cr_assert(a.duplicate);
+	cr_assert_eq(a.base_offset, 3);
+	evl_assert_ok(pid_append(&d, 9, 1, "e", &a));
+	cr_assert_eq(a.base_offset, 4);
+	evl_assert_ok(pid_append(&d, 6, 2, "f", &a));
+	cr_assert_eq(a.base_offset, 5);
 	d_fini(&d);
 }
