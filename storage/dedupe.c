@@ -23,14 +23,15 @@ prune_chunk(evls_store *s, uint32_t tid, uint32_t part, int64_t window,
 {
 	uint8_t             pfx[EVLS_IDPFX_SIZE], xk[EVLS_IDKEY_MAX];
 	size_t              done = 0;
-	int                 rv   = 0;
-	leveldb_iterator_t *it   = evls_db_iter(&s->meta);
+	int                 rv = 0;
+	leveldb_iterator_t *it = evls_db_iter(&s->meta);
 
 	pfx[0] = EVLS_KEY_IDTIME;
 	evlp_put_u32(pfx + 1, tid);
 	evlp_put_u32(pfx + 5, part);
 	leveldb_iter_seek(it, (char *) pfx, sizeof(pfx));
-	for (; done < PRUNE_CHUNK && evls_db_iter_has_prefix(it, pfx, sizeof(pfx));
+	for (; done < PRUNE_CHUNK
+	     && evls_db_iter_has_prefix(it, pfx, sizeof(pfx));
 	     leveldb_iter_next(it)) {
 		size_t         kl, vl;
 		const uint8_t *k = (const uint8_t *) leveldb_iter_key(it, &kl);
@@ -44,8 +45,8 @@ prune_chunk(evls_store *s, uint32_t tid, uint32_t part, int64_t window,
 			break;
 		leveldb_writebatch_delete(b, (const char *) k, kl);
 		size_t idn = kl - EVLS_IDPFX_SIZE - 8;
-		size_t xl  = evls_key_id(
-                    xk, tid, part, k + EVLS_IDPFX_SIZE + 8, idn);
+		size_t xl
+		    = evls_key_id(xk, tid, part, k + EVLS_IDPFX_SIZE + 8, idn);
 		rv = evls_db_get(&s->meta, xk, xl, &v, &vl);
 		if (rv == 0) {
 			uint64_t off;

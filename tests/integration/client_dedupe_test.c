@@ -24,7 +24,7 @@ connect_url(const char *url)
 	evl_client_opts o;
 	evl_client     *c;
 	evl_client_opts_init(&o);
-	o.url        = url;
+	o.url = url;
 	o.timeout_ms = 5000;
 	evl_assert_ok(evl_client_open(&c, &o));
 	return c;
@@ -32,18 +32,18 @@ connect_url(const char *url)
 
 /* Produces one record keyed key with evlog-id id (NULL: none). */
 static int
-produce_id(evl_client *c, const char *topic, const char *key,
-    const char *id, const char *value, uint64_t *offset)
+produce_id(evl_client *c, const char *topic, const char *key, const char *id,
+    const char *value, uint64_t *offset)
 {
 	evl_header  h = { "evlog-id", 8, id, id ? strlen(id) : 0 };
 	evl_message m = { .topic = topic,
-		.partition          = EVL_PARTITION_ANY,
-		.key                = key,
-		.key_len            = strlen(key),
-		.value              = value,
-		.value_len          = strlen(value),
-		.headers            = &h,
-		.header_count       = id ? 1 : 0 };
+		.partition = EVL_PARTITION_ANY,
+		.key = key,
+		.key_len = strlen(key),
+		.value = value,
+		.value_len = strlen(value),
+		.headers = &h,
+		.header_count = id ? 1 : 0 };
 	return evl_produce_sync(c, &m, EVL_ACKS_WRITTEN, offset);
 }
 
@@ -69,7 +69,7 @@ Test(client_dedupe, produce_twice_within_the_window)
 	evl_client *c = connect_url(b.url);
 
 	evl_topic_config_init(&cfg);
-	cfg.partitions       = 3;
+	cfg.partitions = 3;
 	cfg.dedupe_window_ms = 120000;
 	evl_assert_ok(evl_topic_create(c, "pay", &cfg));
 	evl_assert_ok(evl_topic_describe(c, "pay", &t));
@@ -90,8 +90,8 @@ Test(client_dedupe, produce_twice_within_the_window)
 	evl_assert_ok(produce_id(c, "pay", "acct-1", NULL, "30", &o3));
 	cr_assert_eq(records_in(c, "pay"), 4);
 	/* An empty id is refused, with the broker's message. */
-	evl_assert_err(produce_id(c, "pay", "acct-1", "", "x", NULL),
-	    EVL_EINVAL);
+	evl_assert_err(
+	    produce_id(c, "pay", "acct-1", "", "x", NULL), EVL_EINVAL);
 	cr_assert(strstr(evl_client_errmsg(c), "evlog-id") != NULL);
 
 	/* The batching producer: a record sent again after its delivery. */
@@ -103,15 +103,16 @@ Test(client_dedupe, produce_twice_within_the_window)
 		for (int i = 0; i < 20; i++) {
 			char       id[16];
 			evl_header h = { "evlog-id", 8, id, 0 };
-			h.value_len  = (size_t) snprintf(id, sizeof(id), "b%d", i);
+			h.value_len
+			    = (size_t) snprintf(id, sizeof(id), "b%d", i);
 			evl_message m = { .topic = "pay",
-				.partition          = EVL_PARTITION_ANY,
-				.key                = id,
-				.key_len            = h.value_len,
-				.value              = "v",
-				.value_len          = 1,
-				.headers            = &h,
-				.header_count       = 1 };
+				.partition = EVL_PARTITION_ANY,
+				.key = id,
+				.key_len = h.value_len,
+				.value = "v",
+				.value_len = 1,
+				.headers = &h,
+				.header_count = 1 };
 			evl_assert_ok(evl_produce(p, &m));
 		}
 		evl_assert_ok(evl_producer_flush(p, 30000));
@@ -121,7 +122,8 @@ Test(client_dedupe, produce_twice_within_the_window)
 
 	/* Alter: off, and the same id is appended again. */
 	cfg.dedupe_window_ms = 0;
-	evl_assert_ok(evl_topic_alter(c, "pay", &cfg, EVL_ALTER_DEDUPE_WINDOW));
+	evl_assert_ok(
+	    evl_topic_alter(c, "pay", &cfg, EVL_ALTER_DEDUPE_WINDOW));
 	evl_assert_ok(evl_topic_describe(c, "pay", &t));
 	cr_assert_eq(t->config.dedupe_window_ms, 0);
 	evl_topic_info_free(t, 1);
@@ -129,7 +131,8 @@ Test(client_dedupe, produce_twice_within_the_window)
 	cr_assert_neq(o3, o1);
 	cr_assert_eq(records_in(c, "pay"), 25);
 	cfg.dedupe_window_ms = -1;
-	evl_assert_err(evl_topic_alter(c, "pay", &cfg, EVL_ALTER_DEDUPE_WINDOW),
+	evl_assert_err(
+	    evl_topic_alter(c, "pay", &cfg, EVL_ALTER_DEDUPE_WINDOW),
 	    EVL_EINVAL);
 
 	evl_client_close(c);

@@ -33,9 +33,9 @@ d_open(dstore *d)
 {
 	evls_options o;
 	evls_options_init(&o);
-	o.dir       = d->dir;
-	o.fsync     = EVLS_FSYNC_NEVER;
-	o.clock_ms  = tu_clock;
+	o.dir = d->dir;
+	o.fsync = EVLS_FSYNC_NEVER;
+	o.clock_ms = tu_clock;
 	o.clock_arg = &d->clock;
 	evl_assert_ok(evls_store_open(&d->s, &o));
 }
@@ -48,7 +48,7 @@ d_init(dstore *d, uint32_t partitions, int64_t window)
 	atomic_store(&d->clock, 10000);
 	d_open(d);
 	evls_topic_config_init(&c);
-	c.partitions       = partitions;
+	c.partitions = partitions;
 	c.dedupe_window_ms = window;
 	evl_assert_ok(evls_topic_create(d->s, "t", &c));
 }
@@ -63,8 +63,8 @@ d_fini(dstore *d)
 /* A batch of records with the given ids ("" = no evlog-id header); a
  * value "v<i>" each. */
 static uint8_t *
-idbatch_p(const char *const *ids, size_t n, int64_t pid, int32_t seq,
-    size_t *len)
+idbatch_p(
+    const char *const *ids, size_t n, int64_t pid, int32_t seq, size_t *len)
 {
 	size_t             cap = 128 + n * 512;
 	uint8_t           *buf = evlp_alloc(cap);
@@ -74,17 +74,17 @@ idbatch_p(const char *const *ids, size_t n, int64_t pid, int32_t seq,
 	if (pid >= 0)
 		evlp_batch_build_producer(&b, pid, 0, seq);
 	for (size_t i = 0; i < n; i++) {
-		char        v[16];
-		int         vn = snprintf(v, sizeof(v), "v%zu", i);
-		evlp_header h[2] = { { { (const uint8_t *) "x", 1 },
-			                     { (const uint8_t *) "y", 1 } },
-			{ { (const uint8_t *) "evlog-id", 8 },
-			    { (const uint8_t *) ids[i], strlen(ids[i]) } } };
+		char           v[16];
+		int            vn = snprintf(v, sizeof(v), "v%zu", i);
+		evlp_header    h[2] = { { { (const uint8_t *) "x", 1 },
+			                    { (const uint8_t *) "y", 1 } },
+			   { { (const uint8_t *) "evlog-id", 8 },
+			       { (const uint8_t *) ids[i], strlen(ids[i]) } } };
 		evlp_record_in r = { .value = v,
-			.value_len          = (size_t) vn,
-			.headers            = h,
-			.header_count       = ids[i][0] ? 2 : 1,
-			.timestamp          = 1 };
+			.value_len = (size_t) vn,
+			.headers = h,
+			.header_count = ids[i][0] ? 2 : 1,
+			.timestamp = 1 };
 		evl_assert_ok(evlp_batch_build_add(&b, &r));
 	}
 	evl_assert_ok(evlp_batch_build_finish(&b, len));
@@ -103,9 +103,9 @@ ids_append(dstore *d, const char *const *ids, size_t n, evls_append *out)
 {
 	size_t      len;
 	evls_append a = { .topic = "t" };
-	a.batch       = idbatch(ids, n, &len);
-	a.len         = len;
-	int rv        = evls_append_wait(d->s, &a);
+	a.batch = idbatch(ids, n, &len);
+	a.len = len;
+	int rv = evls_append_wait(d->s, &a);
 	evlp_free(a.batch);
 	a.batch = NULL;
 	if (out != NULL)
@@ -235,14 +235,14 @@ Test(dedupe, off_without_a_window_and_per_partition)
 	for (int i = 0; i < 2; i++) {
 		size_t      len;
 		const char *ids[] = { "a" };
-		evls_append p     = { .topic = "plain" };
-		p.batch           = idbatch(ids, 1, &len);
-		p.len             = len;
+		evls_append p = { .topic = "plain" };
+		p.batch = idbatch(ids, 1, &len);
+		p.len = len;
 		evl_assert_ok(evls_append_wait(d.s, &p));
 		cr_assert_not(p.duplicate);
 		cr_assert_eq(p.base_offset, (uint64_t) i);
 		/* The same id on another partition of "t" is another id. */
-		p.topic     = "t";
+		p.topic = "t";
 		p.partition = (uint32_t) i;
 		evl_assert_ok(evls_append_wait(d.s, &p));
 		cr_assert_not(p.duplicate);
@@ -267,7 +267,7 @@ Test(dedupe, ids_pending_in_one_group)
 	atomic_int  done = 0;
 	const char *ids[][2] = { { "p", "q" }, { "p", "q" }, { "q", "" },
 		{ "r", "" }, { "p", "r" } };
-	size_t      n[]      = { 2, 2, 1, 1, 2 };
+	size_t      n[] = { 2, 2, 1, 1, 2 };
 	evls_append a[6];
 	d_init(&d, 1, WINDOW);
 	evl_assert_ok(id1(&d, "old", NULL));
@@ -279,12 +279,12 @@ Test(dedupe, ids_pending_in_one_group)
 	for (int i = 0; i < 6; i++) {
 		size_t      len;
 		const char *old[] = { "old" };
-		a[i].topic        = "t";
+		a[i].topic = "t";
 		a[i].batch = i == 0 ? idbatch(old, 1, &len)
 		                    : idbatch(ids[i - 1], n[i - 1], &len);
-		a[i].len   = len;
-		a[i].done  = count_done;
-		a[i].arg   = &done;
+		a[i].len = len;
+		a[i].done = count_done;
+		a[i].arg = &done;
 		evl_assert_ok(evls_append_submit(d.s, &a[i]));
 		if (i == 0) {
 			int64_t until = tu_now_ms() + 10000;
@@ -359,11 +359,11 @@ static size_t
 meta_count(dstore *d, char pfx)
 {
 	evls_store_close(d->s);
-	leveldb_options_t *opt;
-	leveldb_t         *db = tu_raw_open(d->dir, "meta", &opt);
+	leveldb_options_t     *opt;
+	leveldb_t             *db = tu_raw_open(d->dir, "meta", &opt);
 	leveldb_readoptions_t *ro = leveldb_readoptions_create();
 	leveldb_iterator_t    *it = leveldb_create_iterator(db, ro);
-	size_t                 n  = 0;
+	size_t                 n = 0;
 	leveldb_iter_seek(it, &pfx, 1);
 	for (; leveldb_iter_valid(it); leveldb_iter_next(it)) {
 		size_t      kl;
@@ -447,18 +447,18 @@ Test(dedupe, window_survives_reopen_and_delete_sweeps_ids)
 
 /* An idempotent producer's id id at sequence seq. */
 static int
-pid_append(dstore *d, int64_t pid, int32_t seq, const char *id,
-    evls_append *out)
+pid_append(
+    dstore *d, int64_t pid, int32_t seq, const char *id, evls_append *out)
 {
 	size_t      len;
 	const char *ids[] = { id };
-	evls_append a     = { .topic = "t" };
-	a.batch           = idbatch_p(ids, 1, pid, seq, &len);
-	a.len             = len;
-	int rv            = evls_append_wait(d->s, &a);
+	evls_append a = { .topic = "t" };
+	a.batch = idbatch_p(ids, 1, pid, seq, &len);
+	a.len = len;
+	int rv = evls_append_wait(d->s, &a);
 	evlp_free(a.batch);
 	a.batch = NULL;
-	*out    = a;
+	*out = a;
 	return rv;
 }
 
@@ -492,11 +492,11 @@ Test(dedupe, idempotent_producer_batch_with_seen_ids)
 	for (int i = 0; i < 4; i++) {
 		size_t      len;
 		const char *ids[] = { i == 0 ? "blocker" : "c" };
-		g[i].topic        = "t";
-		g[i].batch        = idbatch_p(ids, 1, pids[i], seqs[i], &len);
-		g[i].len          = len;
-		g[i].done         = count_done;
-		g[i].arg          = &done;
+		g[i].topic = "t";
+		g[i].batch = idbatch_p(ids, 1, pids[i], seqs[i], &len);
+		g[i].len = len;
+		g[i].done = count_done;
+		g[i].arg = &done;
 		evl_assert_ok(evls_append_submit(d.s, &g[i]));
 		int64_t until = tu_now_ms() + 10000;
 		bool    taken = i > 0;
