@@ -77,14 +77,39 @@ prune_chunk(evls_store *s, uint32_t tid, uint32_t part, int64_t window,
 	return rv;
 }
 
+/* True when topic tid has any 'Y' key: one Seek, so a topic that never
+ * had ids (most) costs one Seek per run, not one per partition. */
+static bool
+prune_any(evls_store *s, uint32_t tid)
+{
+	uint8_t             pfx[5];
+	leveldb_iterator_t *it = evls_db_iter(&s->meta);
+	pfx[0] = EVLS_KEY_IDTIME;
+	evlp_put_u32(pfx + 1, tid);
+	leveldb_iter_seek(it, (char *) pfx, sizeof(pfx));
+	bool any = evls_db_iter_has_prefix(it, pfx, sizeof(pfx));
+	leveldb_iter_destroy(it);
+	return any;
+}
+
 int
 evls_ids_prune(
     evls_store *s, const char *topic, int64_t now_ms, uint64_t *expired)
 {
-	leveldb_writebatch_t *b = leveldb_writebatch_create();
+	leveldb_writebatch_t *b;
 	uint64_t              n = 0;
 	int                   rv = 0;
 	bool                  more = true;
+
+	pthread_mutex_lock(&s->mu);
+	evls_topic *t0 = evls_topic_find(s, topic);
+	uint32_t    tid = t0 != NULL ? t0->id : 0;
+	pthread_mutex_unlock(&s->mu);
+	if (t0 == NULL)
+		return EVL_ENOTOPIC;
+	if (!prune_any(s, tid))
+		return 0;
+	b = leveldb_writebatch_create();
 
 	for (uint32_t part = 0; rv == 0; part += more ? 0 : 1) {
 		pthread_mutex_lock(&s->commit_mu);
