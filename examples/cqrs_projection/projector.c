@@ -402,8 +402,10 @@ main(int argc, char **argv)
 			fprintf(stderr, "evl-projector: polling: %s (retrying)\n",
 			    evl_strerror(rv));
 		/* For lag in `evlog groups describe` only; a commit refused
-		 * by a rebalance is harmless (SQLite has the position). */
-		if (status == 0 && (rv = evl_consumer_commit(k)) != 0
+		 * by a rebalance is harmless (SQLite has the position).  Idle
+		 * and following: nothing new to commit. */
+		if (status == 0 && (n > 0 || !follow)
+		    && (rv = evl_consumer_commit(k)) != 0
 		    && rv != EVL_EREBALANCE && rv != EVL_EGENERATION
 		    && rv != EVL_EUNKNOWNMEMBER)
 			fprintf(stderr, "evl-projector: group commit: %s\n",
