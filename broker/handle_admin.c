@@ -44,6 +44,7 @@ settings_from_config(evlp_settings *s, const evls_topic_config *c)
 	evlp_settings_set(s, EVLP_SET_RETENTION_MS, c->retention_ms);
 	evlp_settings_set(s, EVLP_SET_RETENTION_BYTES, c->retention_bytes);
 	evlp_settings_set(s, EVLP_SET_KEY_INDEX, c->key_index ? 1 : 0);
+	evlp_settings_set(s, EVLP_SET_DEDUPE_WINDOW_MS, c->dedupe_window_ms);
 }
 
 /* Applies the settings present in s to c.  Unknown settings are refused
@@ -56,8 +57,11 @@ settings_apply(struct evld_req *r, evls_topic_config *c, const evlp_settings *s)
 		return EVL_EINVAL;
 	}
 	if (evlp_settings_has(s, EVLP_SET_DEDUPE_WINDOW_MS)) {
-		r->errmsg = "dedupe windows are not supported yet";
-		return EVL_ENOTSUP;
+		if (s->value[EVLP_SET_DEDUPE_WINDOW_MS] < 0) {
+			r->errmsg = "dedupe window must be >= 0 ms";
+			return EVL_EINVAL;
+		}
+		c->dedupe_window_ms = s->value[EVLP_SET_DEDUPE_WINDOW_MS];
 	}
 	if (evlp_settings_has(s, EVLP_SET_RETENTION_MS))
 		c->retention_ms = s->value[EVLP_SET_RETENTION_MS];

@@ -51,7 +51,7 @@ produce_count(struct evld_broker *b, const evls_append *a, uint32_t records,
     uint64_t submit_us)
 {
 	evld_histogram_observe(b->bm.store_write, evld_now_us() - submit_us);
-	if (a->err == 0) {
+	if (a->err == 0 && !a->duplicate) {
 		evld_counter_add(b->bm.records_in, records);
 		evld_counter_add(b->bm.bytes_in, a->len);
 	}
@@ -93,8 +93,11 @@ produce_done(evls_append *a)
 		            "streams and one key in the batch";
 	else if (rv == EVL_EINVAL)
 		r->errmsg = "a record's key is on another partition than its "
-		            "hash, too long for a stream, or the producer "
-		            "fields are invalid";
+		            "hash, too long for a stream, the producer "
+		            "fields are invalid, or an evlog-id is empty, "
+		            "over 256 bytes, twice in the batch, or the "
+		            "batch mixes ids seen within the dedupe window "
+		            "with new ones";
 	if (rv == 0 && (rv = evld_resp_reuse(r)) == 0) {
 		m.base_offset = a->base_offset;
 		m.append_time = a->append_time;

@@ -25,7 +25,7 @@ now_ms(void)
 int
 evld_retention_pass(struct evld_broker *b)
 {
-	evls_retention_stats st = { 0, 0 };
+	evls_retention_stats st = { 0, 0, 0 };
 	int rv = evls_retention_run(b->store, now_ms(), &st);
 	if (b->bm_ok) {
 		evld_counter_add(b->bm.retention_records, st.records_removed);
@@ -33,11 +33,13 @@ evld_retention_pass(struct evld_broker *b)
 	}
 	if (rv != 0)
 		evld_log_error(&b->log, "retention: %s", evl_strerror(rv));
-	else if (st.records_removed > 0)
+	else if (st.records_removed > 0 || st.ids_expired > 0)
 		evld_log_info(&b->log,
-		    "retention removed %llu records (%llu bytes)",
+		    "retention removed %llu records (%llu bytes), "
+		    "expired %llu evlog-ids",
 		    (unsigned long long) st.records_removed,
-		    (unsigned long long) st.bytes_removed);
+		    (unsigned long long) st.bytes_removed,
+		    (unsigned long long) st.ids_expired);
 	return rv;
 }
 

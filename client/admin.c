@@ -78,6 +78,11 @@ evl_topic_create(evl_client *c, const char *name, const evl_topic_config *cfg)
 	    cfg->retention_bytes);
 	evlp_settings_set(&req.settings, EVLP_SET_KEY_INDEX,
 	    cfg->key_index ? 1 : 0);
+	/* Sent only when on: a broker without dedupe still creates topics
+	 * that do not ask for it. */
+	if (cfg->dedupe_window_ms != 0)
+		evlp_settings_set(&req.settings, EVLP_SET_DEDUPE_WINDOW_MS,
+		    cfg->dedupe_window_ms);
 	rv = evlc_call(c, EVLP_OP_CREATE_TOPIC, topic_req_encode, &req, 0, 0,
 	    &resp);
 	evlc_resp_fini(&resp);
@@ -95,7 +100,8 @@ evl_topic_alter(evl_client *c, const char *name,
 		return rv;
 	if (cfg == NULL || fields == 0 ||
 	    (fields & ~(EVL_ALTER_PARTITIONS | EVL_ALTER_RETENTION_MS |
-	                   EVL_ALTER_RETENTION_BYTES)) != 0)
+	                   EVL_ALTER_RETENTION_BYTES |
+	                   EVL_ALTER_DEDUPE_WINDOW)) != 0)
 		return evlc_fail(c, EVL_EINVAL, "nothing or unknown to alter");
 	memset(&req, 0, sizeof(req));
 	req.name = view_str(name);
@@ -110,6 +116,9 @@ evl_topic_alter(evl_client *c, const char *name,
 	if (fields & EVL_ALTER_RETENTION_BYTES)
 		evlp_settings_set(&req.settings, EVLP_SET_RETENTION_BYTES,
 		    cfg->retention_bytes);
+	if (fields & EVL_ALTER_DEDUPE_WINDOW)
+		evlp_settings_set(&req.settings, EVLP_SET_DEDUPE_WINDOW_MS,
+		    cfg->dedupe_window_ms);
 	rv = evlc_call(
 	    c, EVLP_OP_ALTER_TOPIC, topic_req_encode, &req, 0, 0, &resp);
 	evlc_resp_fini(&resp);
@@ -148,6 +157,9 @@ topic_info_fill(evl_topic_info *t, const evlp_topic_entry *e)
 	if (evlp_settings_has(&e->settings, EVLP_SET_KEY_INDEX))
 		t->config.key_index =
 		    e->settings.value[EVLP_SET_KEY_INDEX] != 0;
+	if (evlp_settings_has(&e->settings, EVLP_SET_DEDUPE_WINDOW_MS))
+		t->config.dedupe_window_ms =
+		    e->settings.value[EVLP_SET_DEDUPE_WINDOW_MS];
 	if ((t->name = evlp_alloc(e->name.len + 1)) == NULL)
 		return EVL_ENOMEM;
 	memcpy(t->name, e->name.p, e->name.len);

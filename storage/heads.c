@@ -107,6 +107,8 @@ heads_get(evls_store *s, evls_heads *m, const uint8_t *k, size_t klen,
 	if (rv == 0) {
 		bool ok = k[0] == EVLS_KEY_HEAD
 		    ? evls_val_head_decode(val, vlen, &e->h)
+		    : k[0] == EVLS_KEY_ID
+		    ? evls_val_id_decode(val, vlen, &e->x_offset, &e->x_time)
 		    : evls_val_pstate_decode(val, vlen, &e->ps);
 		leveldb_free(val);
 		rv = ok ? 0 : EVL_ECORRUPT;
@@ -256,6 +258,127 @@ heads_admit_streams(
 	return 0;
 }
 
+/* The evlog-id header of rec in *id: 1 found, 0 none, -1 for an empty
+ * or too long one. */
+static int
+heads_record_id(const evlp_record *rec, evlp_view *id)
+{
+	evlp_rd     rd;
+	evlp_header h;
+	evlp_rd_init(&rd, rec->headers.p, rec->headers.len);
+	for (uint32_t i = 0; i < rec->header_count && evlp_header_next(&rd, &h);
+	     i++) {
+		if (h.name.len != sizeof(EVLS_ID_HEADER) - 1
+		    || memcmp(h.name.p, EVLS_ID_HEADER, h.name.len) != 0)
+			continue;
+		if (h.value.len == 0 || h.value.len > EVLS_ID_MAX)
+			return -1;
+		*id = h.value;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+heads_get_id(evls_store *s, evls_heads *m, uint32_t tid, uint32_t part,
+    evlp_view id, evls_hent **out)
+{
+	uint8_t k[EVLS_IDKEY_MAX];
+	return heads_get(
+	    s, m, k, evls_key_id(k, tid, part, id.p, id.len), out);
+}
+
+/*
+ * The id part of admit (topics with a dedupe window).  An id is live when
+ * an earlier append of this group reserved it, or its stored record is
+ * younger than the window.  No live id: 0, nothing reserved yet.  Every
+ * id live, each at the same distance from its original as in this batch
+ * (a retry of a batch, or of some of its records): a->duplicate.  Some
+ * live and some not, or at other distances: EVL_EINVAL, since one answer
+ * (a base offset) cannot describe it.  Records without an id do not
+ * count, so a retry of a batch whose first record alone carries one is a
+ * duplicate too.
+ */
+static int
+heads_admit_ids(
+    evls_store *s, evls_heads *m, evls_topic *t, uint32_t part, evls_append *a)
+{
+	evlp_batch_iter it;
+	evlp_record     rec;
+	evlp_view       id;
+	evls_hent      *e, *first = NULL;
+	int64_t         window = t->config.dedupe_window_ms;
+	int64_t         base = 0; /* original index/offset minus ours */
+	uint32_t        nlive = 0, nnew = 0;
+	int             rv;
+
+	if ((rv = evlp_batch_iter_init(&it, a->batch, a->len)) != 0)
+		return rv;
+	while (evlp_batch_next(&it, &rec)) {
+		uint32_t i = it.index - 1;
+		if ((rv = heads_record_id(&rec, &id)) <= 0) {
+			if (rv < 0)
+				return EVL_EINVAL;
+			continue;
+		}
+		if ((rv = heads_get_id(s, m, t->id, part, id, &e)) != 0)
+			return rv;
+		if (e->seen == a)
+			return EVL_EINVAL; /* the same id twice */
+		e->seen = a;
+		bool live = e->pending != NULL
+		    || (e->exists && m->now - e->x_time < window);
+		if (!live) {
+			nnew++;
+			continue;
+		}
+		int64_t d = e->pending != NULL
+		    ? (int64_t) e->x_index - (int64_t) i
+		    : (int64_t) e->x_offset - (int64_t) i;
+		if (nlive == 0) {
+			first = e;
+			base = d;
+		} else if (first->pending != e->pending || d != base) {
+			return EVL_EINVAL;
+		}
+		nlive++;
+	}
+	if (it.rd.err)
+		return EVL_EPROTO;
+	if (nlive == 0)
+		return 0;
+	if (nnew > 0 || base < 0)
+		return EVL_EINVAL;
+	a->duplicate = true;
+	a->version = -1;
+	if (first->pending != NULL) {
+		a->dup_ = first->pending;
+		a->dup_skip_ = (uint32_t) base;
+	} else {
+		a->base_offset = (uint64_t) base;
+		a->append_time = first->x_time;
+	}
+	return 0;
+}
+
+/* Reserves the ids of an admitted append (every entry is loaded). */
+static void
+heads_reserve_ids(evls_store *s, evls_heads *m, evls_topic *t, uint32_t part,
+    evls_append *a)
+{
+	evlp_batch_iter it;
+	evlp_record     rec;
+	evlp_view       id;
+	evls_hent      *e;
+	evlp_batch_iter_init(&it, a->batch, a->len);
+	while (evlp_batch_next(&it, &rec))
+		if (heads_record_id(&rec, &id) == 1
+		    && heads_get_id(s, m, t->id, part, id, &e) == 0) {
+			e->pending = a;
+			e->x_index = it.index - 1;
+		}
+}
+
 int
 evls_heads_admit(
     evls_store *s, evls_heads *m, evls_topic *t, uint32_t part, evls_append *a)
@@ -274,6 +397,28 @@ evls_heads_admit(
 	    && ((rv = heads_admit_producer(s, m, t, part, a, &h, &pe)) != 0
 	        || a->duplicate))
 		return rv;
+	/* Ids before expected versions: a retry of an append that landed
+	 * finds the stream moved on, and must get the original's answer. */
+	if (t->config.dedupe_window_ms > 0
+	    && (rv = heads_admit_ids(s, m, t, part, a)) != 0)
+		return rv;
+	if (a->duplicate) {
+		/* A producer's new batch answered as an id duplicate: its
+		 * sequence is done all the same, and a retry of it gets the
+		 * same answer. */
+		if (pe != NULL) {
+			pe->exists = pe->dirty = true;
+			pe->ps.epoch = h.producer_epoch;
+			pe->ps.base_sequence = h.base_sequence;
+			pe->ps.count = h.count;
+			pe->ps.base_offset = a->base_offset;
+			pe->ps.append_time = a->append_time;
+			pe->ps.version = -1;
+			pe->pending = a;
+			pe->from_dup = a->dup_ != NULL;
+		}
+		return 0;
+	}
 	if (t->config.key_index
 	    && (rv = heads_admit_streams(s, m, t, part, a)) != 0)
 		return rv;
@@ -286,6 +431,8 @@ evls_heads_admit(
 			    && heads_get_head(s, m, t->id, rec.key, &e) == 0)
 				e->g_next++;
 	}
+	if (t->config.dedupe_window_ms > 0)
+		heads_reserve_ids(s, m, t, part, a);
 	if (pe != NULL) {
 		pe->exists = true;
 		pe->ps.epoch = h.producer_epoch;
@@ -294,6 +441,31 @@ evls_heads_admit(
 		pe->pending = a;
 	}
 	return 0;
+}
+
+/* Puts the 'X' and 'Y' entries of every record's id.  Admit refused
+ * malformed ids; replay skips them. */
+static int
+heads_apply_ids(evls_topic *t, uint32_t part, const uint8_t *batch,
+    size_t len, leveldb_writebatch_t *mb)
+{
+	uint8_t         k[EVLS_IDTKEY_MAX], v[EVLS_IDVAL_SIZE];
+	evlp_batch_iter it;
+	evlp_record     rec;
+	evlp_view       id;
+	if (evlp_batch_iter_init(&it, batch, len) != 0)
+		return EVL_ECORRUPT;
+	while (evlp_batch_next(&it, &rec)) {
+		if (heads_record_id(&rec, &id) != 1)
+			continue;
+		size_t n = evls_key_id(k, t->id, part, id.p, id.len);
+		evls_val_id(v, rec.offset, rec.append_time);
+		leveldb_writebatch_put(mb, (char *) k, n, (char *) v, sizeof(v));
+		n = evls_key_idtime(
+		    k, t->id, part, rec.append_time, id.p, id.len);
+		leveldb_writebatch_put(mb, (char *) k, n, "", 0);
+	}
+	return it.rd.err ? EVL_ECORRUPT : 0;
 }
 
 int
@@ -328,6 +500,9 @@ evls_heads_apply(evls_store *s, evls_heads *m, evls_topic *t, uint32_t part,
 	}
 	if (it.rd.err)
 		return EVL_ECORRUPT;
+	if (t->config.dedupe_window_ms > 0
+	    && (rv = heads_apply_ids(t, part, batch, len, mb)) != 0)
+		return rv;
 	if (evls_heads_is_producer(batch) && it.hdr.producer_id >= 0) {
 		uint8_t k[EVLS_PSKEY_SIZE];
 		evls_key_pstate(k, t->id, part, it.hdr.producer_id);
@@ -340,14 +515,16 @@ evls_heads_apply(evls_store *s, evls_heads *m, evls_topic *t, uint32_t part,
 		e->ps.append_time = it.hdr.append_time;
 		e->ps.version = last;
 		e->exists = e->dirty = true;
+		e->from_dup = false;
 	}
 	*version = last;
 	return 0;
 }
 
-void
+size_t
 evls_heads_put(evls_heads *m, leveldb_writebatch_t *mb)
 {
+	size_t n_put = 0;
 	uint8_t v[EVLS_HEADVAL_SIZE > EVLS_PSVAL_SIZE ? EVLS_HEADVAL_SIZE
 	                                              : EVLS_PSVAL_SIZE];
 	for (size_t i = 0; i < m->nbuckets; i++) {
@@ -360,12 +537,20 @@ evls_heads_put(evls_heads *m, leveldb_writebatch_t *mb)
 				evls_val_head(v, &e->h);
 				n = EVLS_HEADVAL_SIZE;
 			} else {
+				if (e->from_dup) {
+					evls_append *o = e->pending->dup_;
+					e->ps.base_offset = o->base_offset
+					    + e->pending->dup_skip_;
+					e->ps.append_time = o->append_time;
+				}
 				evls_val_pstate(v, &e->ps);
 				n = EVLS_PSVAL_SIZE;
 			}
 			leveldb_writebatch_put(
 			    mb, (char *) e->k, e->klen, (char *) v, n);
 			e->dirty = false;
+			n_put++;
 		}
 	}
+	return n_put;
 }

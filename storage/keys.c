@@ -243,6 +243,47 @@ evls_val_pstate(uint8_t v[EVLS_PSVAL_SIZE], const evls_pstate *p)
 	evlp_put_u64(v + 26, (uint64_t) p->version);
 }
 
+size_t
+evls_key_id(uint8_t *k, uint32_t tid, uint32_t part, const void *id, size_t n)
+{
+	k[0] = EVLS_KEY_ID;
+	evlp_put_u32(k + 1, tid);
+	evlp_put_u32(k + 5, part);
+	memcpy(k + EVLS_IDPFX_SIZE, id, n);
+	return EVLS_IDPFX_SIZE + n;
+}
+
+void
+evls_val_id(uint8_t v[EVLS_IDVAL_SIZE], uint64_t offset, int64_t time)
+{
+	evlp_put_u64(v, offset);
+	evlp_put_u64(v + 8, (uint64_t) time);
+}
+
+bool
+evls_val_id_decode(const void *v, size_t len, uint64_t *offset, int64_t *time)
+{
+	const uint8_t *b = v;
+	if (len != EVLS_IDVAL_SIZE)
+		return false;
+	*offset = evlp_get_u64(b);
+	*time   = (int64_t) evlp_get_u64(b + 8);
+	return true;
+}
+
+size_t
+evls_key_idtime(uint8_t *k, uint32_t tid, uint32_t part, int64_t time,
+    const void *id, size_t n)
+{
+	k[0] = EVLS_KEY_IDTIME;
+	evlp_put_u32(k + 1, tid);
+	evlp_put_u32(k + 5, part);
+	/* Broker times are >= 0, so unsigned big-endian sorts them. */
+	evlp_put_u64(k + EVLS_IDPFX_SIZE, (uint64_t) time);
+	memcpy(k + EVLS_IDPFX_SIZE + 8, id, n);
+	return EVLS_IDPFX_SIZE + 8 + n;
+}
+
 bool
 evls_val_pstate_decode(const void *v, size_t len, evls_pstate *p)
 {

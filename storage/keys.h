@@ -43,13 +43,15 @@
  *                                     its index entry and counters here
  *        id 3  next topic id       -> u32
  *
- *   'T' topic: 'T' + name (1..249 bytes) -> 25 bytes
+ *   'T' topic: 'T' + name (1..249 bytes) -> 33 bytes (25 as written
+ *        before dedupe windows: read as window 0)
  *        OFFSET SIZE DESCRIPTION
  *             0    4 topic_id
  *             4    4 partitions
  *             8    8 retention_ms      (i64, -1 = forever)
  *            16    8 retention_bytes   (i64, -1 = unlimited)
  *            24    1 flags             bit 0: key_index
+ *            25    8 dedupe_window_ms  (i64, 0 = off)
  *
  *   'D' deletion pending: 'D' + topic_id u32 (5 bytes) -> the topic name.
  *        Written atomically with removing the 'T' key; the sweep of the
@@ -116,8 +118,25 @@
  *            18    8 append_time   i64
  *            26    8 version       i64, the stream version it answered
  *
- * 'H', 'V' and 'Q' entries are written in the same metadata WriteBatch
- * as the batch's index entry, and replayed from the log like it on open.
+ * Idempotency keys (topics with a dedupe window; heads.h, dedupe.c).  A
+ * record's `evlog-id` header value is its id, remembered per partition:
+ *
+ *   'X' id table: 'X' + topic_id u32 + partition u32 + id (1..EVLS_ID_MAX
+ *        bytes, the rest of the key) -> 16 bytes
+ *        OFFSET SIZE DESCRIPTION
+ *             0    8 offset        of the record that carried the id
+ *             8    8 append_time   i64, its broker time (the window
+ *                                  runs from it)
+ *
+ *   'Y' expiry order: 'Y' + topic_id u32 + partition u32
+ *        + append_time u64 + id -> empty.  The same ids ordered by time,
+ *        so the prune deletes a range from the front; it deletes the 'X'
+ *        entry only if its time is the 'Y' entry's (an id appended again
+ *        after it expired has a newer 'X' and a second 'Y').
+ *
+ * 'H', 'V', 'Q', 'X' and 'Y' entries are written in the same metadata
+ * WriteBatch as the batch's index entry, and replayed from the log like it
+ * on open.
  */
 #ifndef EVLS_KEYS_H
 #define EVLS_KEYS_H
@@ -145,18 +164,26 @@
 #define EVLS_KEY_HEAD      'H'
 #define EVLS_KEY_VERSION   'V'
 #define EVLS_KEY_PRODUCER  'Q'
+#define EVLS_KEY_ID        'X'
+#define EVLS_KEY_IDTIME    'Y'
 
 #define EVLS_HEADVAL_SIZE   33
 #define EVLS_HEADKEY_MAX    (1 + 4 + EVLS_STREAM_KEY_MAX)
 #define EVLS_VERKEY_MAX     (1 + 4 + 2 + EVLS_STREAM_KEY_MAX + 8)
 #define EVLS_PSKEY_SIZE     17
 #define EVLS_PSVAL_SIZE     34
+#define EVLS_ID_MAX         256 /* bytes of an evlog-id value */
+#define EVLS_IDPFX_SIZE     9   /* 'X'/'Y' + topic_id + partition */
+#define EVLS_IDKEY_MAX      (EVLS_IDPFX_SIZE + EVLS_ID_MAX)
+#define EVLS_IDTKEY_MAX     (EVLS_IDPFX_SIZE + 8 + EVLS_ID_MAX)
+#define EVLS_IDVAL_SIZE     16
 
 #define EVLS_S_VERSION  1
 #define EVLS_S_APPLIED  2
 #define EVLS_S_NEXT_TID 3
 
-#define EVLS_TOPICVAL_SIZE 25
+#define EVLS_TOPICVAL_SIZE 33
+#define EVLS_TOPICVAL_V1    25 /* before dedupe_window_ms: window 0 */
 #define EVLS_PARTKEY_SIZE  9
 #define EVLS_PARTVAL_SIZE  32
 #define EVLS_IDXKEY_SIZE   17
@@ -252,6 +279,18 @@ void evls_key_pstate(uint8_t k[EVLS_PSKEY_SIZE], uint32_t tid, uint32_t part,
     int64_t producer_id);
 void evls_val_pstate(uint8_t v[EVLS_PSVAL_SIZE], const evls_pstate *p);
 bool evls_val_pstate_decode(const void *v, size_t len, evls_pstate *p);
+
+/* 'X' + tid + part + id; k holds EVLS_IDKEY_MAX bytes.  Returns the
+ * length. */
+size_t evls_key_id(
+    uint8_t *k, uint32_t tid, uint32_t part, const void *id, size_t n);
+void evls_val_id(uint8_t v[EVLS_IDVAL_SIZE], uint64_t offset, int64_t time);
+bool evls_val_id_decode(
+    const void *v, size_t len, uint64_t *offset, int64_t *time);
+/* 'Y' + tid + part + time + id; k holds EVLS_IDTKEY_MAX bytes.  Returns
+ * the length. */
+size_t evls_key_idtime(uint8_t *k, uint32_t tid, uint32_t part, int64_t time,
+    const void *id, size_t n);
 
 /* True when name is a valid topic name: [A-Za-z0-9._-]{1,249}. */
 bool evls_name_valid(const char *name);

@@ -218,6 +218,40 @@ recover_producers(evls_store *s, evls_topic *t, leveldb_writebatch_t *b)
 	return rv;
 }
 
+/* Ids of lost batches go too (their 'Y' entries stay until the prune,
+ * which deletes an 'X' only of its own time): a retry of such a record
+ * must be appended, not answered with an offset a later append reuses. */
+static int
+recover_ids(evls_store *s, evls_topic *t, leveldb_writebatch_t *b)
+{
+	uint8_t             pfx[5];
+	int                 rv = 0;
+	leveldb_iterator_t *it = evls_db_iter(&s->meta);
+	pfx[0]                 = EVLS_KEY_ID;
+	evlp_put_u32(pfx + 1, t->id);
+	leveldb_iter_seek(it, (char *) pfx, sizeof(pfx));
+	for (; evls_db_iter_has_prefix(it, pfx, sizeof(pfx));
+	     leveldb_iter_next(it)) {
+		size_t         kl, vl;
+		const uint8_t *k = (const uint8_t *) leveldb_iter_key(it, &kl);
+		const char    *v = leveldb_iter_value(it, &vl);
+		uint64_t       off;
+		int64_t        time;
+		if (kl <= EVLS_IDPFX_SIZE ||
+		    !evls_val_id_decode(v, vl, &off, &time)) {
+			rv = EVL_ECORRUPT;
+			break;
+		}
+		uint32_t part = evlp_get_u32(k + 5);
+		if (part < t->config.partitions && off >= t->parts[part].next)
+			leveldb_writebatch_delete(b, (const char *) k, kl);
+	}
+	if (rv == 0)
+		rv = evls_db_iter_err(it, "recover ids");
+	leveldb_iter_destroy(it);
+	return rv;
+}
+
 /*
  * Step 2 for the streams of topic t, once its heads were pulled back:
  * drops the version entries and producer states that point at or past a
@@ -294,6 +328,8 @@ recover_streams(evls_store *s, evls_topic *t, leveldb_writebatch_t *b)
 	}
 	if (rv == 0)
 		rv = recover_producers(s, t, b);
+	if (rv == 0)
+		rv = recover_ids(s, t, b);
 	return rv;
 }
 
@@ -408,6 +444,7 @@ recover_replay(evls_store *s, uint64_t applied, uint64_t *replayed)
 			 * them. */
 			int64_t ver;
 			if ((t->config.key_index ||
+			        t->config.dedupe_window_ms > 0 ||
 			        evls_heads_is_producer(val)) &&
 			    (rv = evls_heads_apply(s, &s->heads, t, part, val,
 			         vlen, mb, &ver)) != 0)

@@ -13,6 +13,8 @@
  */
 #include "retention.h"
 
+#include "dedupe.h"
+
 #include "endian.h"
 #include "store_int.h"
 
@@ -221,7 +223,7 @@ evls_retention_run(evls_store *s, int64_t now_ms, evls_retention_stats *out)
 {
 	evls_topic_entry    *l;
 	size_t               n;
-	evls_retention_stats st = { 0, 0 };
+	evls_retention_stats st = { 0, 0, 0 };
 	int                  rv = evls_topic_list(s, &l, &n);
 	if (rv != 0)
 		return rv;
@@ -241,6 +243,8 @@ evls_retention_run(evls_store *s, int64_t now_ms, evls_retention_stats *out)
 			st.records_removed += r;
 			st.bytes_removed += b;
 		}
+		if (rv == 0)
+			rv = evls_ids_prune(s, l[i].name, now_ms, &st.ids_expired);
 		/* Deleted meanwhile: nothing left to trim. */
 		if (rv == EVL_ENOTOPIC || rv == EVL_ENOPART)
 			rv = 0;

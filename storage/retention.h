@@ -37,11 +37,13 @@ int evls_trim_bytes(evls_store *s, const char *topic, uint32_t partition,
 typedef struct evls_retention_stats {
 	uint64_t records_removed;
 	uint64_t bytes_removed;
+	uint64_t ids_expired; /* evlog-ids past their window (dedupe.h) */
 } evls_retention_stats;
 
 /*
  * evls_retention_run applies every topic's retention_ms (against now_ms)
- * and retention_bytes to each of its partitions and adds what it removed
+ * and retention_bytes to each of its partitions, expires the evlog-ids
+ * past the topic's dedupe window (evls_ids_prune), and adds what it removed
  * to *out (zeroed first; may be NULL).  A topic deleted meanwhile is
  * skipped.  Stops at the first failure and returns it (EVL_EIO,
  * EVL_ECORRUPT); *out still counts what was removed before it.

@@ -94,6 +94,9 @@ struct evls_store {
 	atomic_uint hooks;
 };
 
+/* Broker time in ms: opt.clock_ms, else CLOCK_REALTIME (writer.c). */
+int64_t evls_clock_ms(evls_store *s);
+
 /* CLOCK_MONOTONIC in ms, for sync deadlines. */
 int64_t evls_mono_ms(void);
 

@@ -29,6 +29,7 @@ evls_topic_config_init(evls_topic_config *c)
 	c->retention_ms    = -1;
 	c->retention_bytes = -1;
 	c->key_index       = false;
+	c->dedupe_window_ms = 0;
 }
 
 static int
@@ -36,7 +37,7 @@ topic_config_check(const evls_topic_config *c)
 {
 	if (c == NULL || c->partitions < 1 ||
 	    c->partitions > EVLS_MAX_PARTITIONS || c->retention_ms < -1 ||
-	    c->retention_bytes < -1)
+	    c->retention_bytes < -1 || c->dedupe_window_ms < 0)
 		return EVL_EINVAL;
 	return 0;
 }
@@ -50,6 +51,7 @@ topic_val(uint8_t v[EVLS_TOPICVAL_SIZE], uint32_t tid,
 	evlp_put_u64(v + 8, (uint64_t) c->retention_ms);
 	evlp_put_u64(v + 16, (uint64_t) c->retention_bytes);
 	v[24] = c->key_index ? 1 : 0;
+	evlp_put_u64(v + 25, (uint64_t) c->dedupe_window_ms);
 }
 
 static bool
@@ -57,13 +59,15 @@ topic_val_decode(
     const void *v, size_t len, uint32_t *tid, evls_topic_config *c)
 {
 	const uint8_t *p = v;
-	if (len != EVLS_TOPICVAL_SIZE || p[24] > 1)
+	if ((len != EVLS_TOPICVAL_SIZE && len != EVLS_TOPICVAL_V1) || p[24] > 1)
 		return false;
 	*tid               = evlp_get_u32(p);
 	c->partitions      = evlp_get_u32(p + 4);
 	c->retention_ms    = (int64_t) evlp_get_u64(p + 8);
 	c->retention_bytes = (int64_t) evlp_get_u64(p + 16);
 	c->key_index       = p[24] == 1;
+	c->dedupe_window_ms =
+	    len == EVLS_TOPICVAL_SIZE ? (int64_t) evlp_get_u64(p + 25) : 0;
 	return topic_config_check(c) == 0;
 }
 
@@ -412,14 +416,14 @@ int
 evls_topic_sweep(evls_store *s, uint32_t tid)
 {
 	static const uint8_t streams[] = { EVLS_KEY_HEAD, EVLS_KEY_VERSION,
-		EVLS_KEY_PRODUCER };
+		EVLS_KEY_PRODUCER, EVLS_KEY_ID, EVLS_KEY_IDTIME };
 	uint8_t pfx[5];
 	int     rv;
 	pfx[0] = EVLS_KEY_INDEX;
 	evlp_put_u32(pfx + 1, tid);
 	if ((rv = sweep_index(s, pfx, sizeof(pfx))) != 0)
 		return rv;
-	/* Stream heads, versions and producer states (keys.h). */
+	/* Stream heads, versions, producer states and ids (keys.h). */
 	for (size_t i = 0; i < sizeof(streams); i++) {
 		pfx[0] = streams[i];
 		if ((rv = sweep_prefix(s, pfx, sizeof(pfx))) != 0)

@@ -24,15 +24,19 @@ typedef struct evls_topic_config {
 	int64_t  retention_ms;    /* -1 = keep forever */
 	int64_t  retention_bytes; /* per partition, -1 = unlimited */
 	bool key_index; /* per-key streams (a later issue): partitions fixed */
+	/* Records carrying an evlog-id header already appended to the same
+	 * partition less than this many ms ago are not appended again
+	 * (heads.h); 0 = off.  May be altered. */
+	int64_t dedupe_window_ms;
 } evls_topic_config;
 
-/* 1 partition, kept forever, unlimited, no key index. */
+/* 1 partition, kept forever, unlimited, no key index, no dedupe. */
 void evls_topic_config_init(evls_topic_config *c);
 
 /*
  * evls_topic_create creates topic `name` with config c (both borrowed).
  * Errors: EVL_EBADNAME (name), EVL_EINVAL (partitions 0 or above the
- * maximum, retention below -1), EVL_ETOPICEXISTS, EVL_EIO, EVL_ENOMEM.
+ * maximum, retention below -1, a negative dedupe window), EVL_ETOPICEXISTS, EVL_EIO, EVL_ENOMEM.
  */
 int evls_topic_create(
     evls_store *s, const char *name, const evls_topic_config *c);

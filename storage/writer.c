@@ -13,6 +13,8 @@
  *      unsynced: open replays the log past the marker, so the log alone
  *      must be durable;
  *   4. publishes the new heads under mu, then calls on_append and done.
+ * Expected versions, producer sequences and evlog-id dedupe are checked
+ * in admission (heads.h), against the same state, in the same group.
  * There is no per-record work: a batch's count and timestamps are in its
  * header.  Under INTERVAL the writer also wakes on a timer to sync an idle
  * store (an empty synced WriteBatch fsyncs LevelDB's WAL).
@@ -42,6 +44,7 @@ evls_append_submit(evls_store *s, evls_append *a)
 		return EVL_EINVAL;
 	a->next_     = NULL;
 	a->dup_      = NULL;
+	a->dup_skip_ = 0;
 	a->duplicate = false;
 	a->version   = -1;
 	pthread_mutex_lock(&s->mu);
@@ -94,8 +97,8 @@ evls_append_wait(evls_store *s, evls_append *a)
 	return rv;
 }
 
-static int64_t
-writer_clock(evls_store *s)
+int64_t
+evls_clock_ms(evls_store *s)
 {
 	struct timespec ts;
 	if (s->opt.clock_ms != NULL)
@@ -143,10 +146,12 @@ writer_admit_heads(evls_store *s, size_t n)
 {
 	size_t kept = 0;
 	evls_heads_clear(&s->heads);
+	s->heads.now = evls_clock_ms(s);
 	for (size_t i = 0; i < n; i++) {
 		evls_gitem  *g = &s->group[i];
 		evls_append *a = g->a;
 		if (g->t->config.key_index || a->check_version ||
+		    g->t->config.dedupe_window_ms > 0 ||
 		    evls_heads_is_producer(a->batch)) {
 			a->err = evls_heads_admit(s, &s->heads, g->t,
 			    (uint32_t) (g->p - g->t->parts), a);
@@ -196,7 +201,7 @@ writer_write(evls_store *s, size_t n)
 	bool    sync = s->opt.fsync == EVLS_FSYNC_ALWAYS ||
 	    (s->opt.fsync == EVLS_FSYNC_INTERVAL &&
 	        writer_sync_due(s, s->log_dirty_since));
-	int64_t now = writer_clock(s);
+	int64_t now = evls_clock_ms(s);
 	int     rv;
 
 	leveldb_writebatch_clear(s->lb);
@@ -237,6 +242,7 @@ writer_write(evls_store *s, size_t n)
 		/* Version index and producer state, in the same meta
 		 * WriteBatch; admit loaded every entry, so it cannot fail. */
 		if ((g->t->config.key_index ||
+		        g->t->config.dedupe_window_ms > 0 ||
 		        evls_heads_is_producer(a->batch)) &&
 		    (rv = evls_heads_apply(s, &s->heads, g->t, part,
 		         a->batch, a->len, s->mb, &a->version)) != 0)
@@ -267,6 +273,22 @@ writer_write(evls_store *s, size_t n)
 	return evls_db_write(&s->meta, s->mb, false, "append index");
 }
 
+/*
+ * A group with nothing to write may still have moved a producer's state
+ * (a new batch answered as an id duplicate of a stored record): written
+ * to meta alone.  It is not in the log, so a power cut may lose it; the
+ * producer's next batch is then refused for its sequence and it moves to
+ * a new epoch, as after any batch of unknown fate.
+ */
+static int
+writer_put_states(evls_store *s)
+{
+	leveldb_writebatch_clear(s->mb);
+	if (evls_heads_put(&s->heads, s->mb) == 0)
+		return 0;
+	return evls_db_write(&s->meta, s->mb, false, "producer state");
+}
+
 /* Commits one group: the appends chained from list, in queue order. */
 static void
 writer_commit(evls_store *s, evls_append *list)
@@ -287,7 +309,7 @@ writer_commit(evls_store *s, evls_append *list)
 	pthread_mutex_unlock(&s->mu);
 	n = writer_admit_heads(s, n);
 
-	rv = n > 0 ? writer_write(s, n) : 0;
+	rv = n > 0 ? writer_write(s, n) : writer_put_states(s);
 	if (rv != 0) {
 		/* The log may hold the group (it is replayed on open), so
 		 * its offsets cannot be handed out again: stop appending. */
@@ -318,15 +340,16 @@ writer_commit(evls_store *s, evls_append *list)
 	pthread_mutex_unlock(&s->commit_mu);
 
 	/* A producer's retry queued in the same group as its original takes
-	 * the original's answer. */
+	 * the original's answer (an id duplicate: at its record's offset;
+	 * originals come first in the queue, so they are answered). */
 	for (evls_append *a = list; a != NULL; a = a->next_) {
 		evls_append *o = a->dup_;
 		if (o == NULL)
 			continue;
 		a->err         = o->err;
-		a->base_offset = o->base_offset;
+		a->base_offset = o->base_offset + a->dup_skip_;
 		a->append_time = o->append_time;
-		a->version     = o->version;
+		a->version     = a->dup_skip_ == 0 ? o->version : -1;
 	}
 	while (list != NULL) {
 		evls_append *a = list;

@@ -49,7 +49,7 @@ struct evls_append {
 	                 the wrong partition, too long, or several keys with
 	                 check_version); producers: EVL_ESEQUENCE,
 	                 EVL_EFENCEDPRODUCER, EVL_EINVAL (bad epoch or
-	                 sequence) */
+	                 sequence); ids: EVL_EINVAL (heads.h) */
 	uint64_t base_offset;
 	int64_t  append_time;
 	/* Key-indexed topics: the version the batch's last keyed record got
@@ -57,15 +57,19 @@ struct evls_append {
 	 * none. */
 	int64_t version;
 	/* An idempotent producer's retry of its last batch (batch header
-	 * producer_id >= 0): nothing was appended, and base_offset,
-	 * append_time and version are the original's. */
+	 * producer_id >= 0), or a batch whose evlog-id headers were all
+	 * appended within the topic's dedupe window: nothing was appended,
+	 * base_offset and append_time are the original's (for ids: the
+	 * offset the batch's first record had when first appended), and
+	 * version the original's (-1 for ids found in the database). */
 	bool duplicate;
 	/* Called on the writer thread, exactly once; may resubmit or free
 	 * a.  Must not block: it holds up every other append. */
 	void (*done)(evls_append *a);
 	void *arg;
-	evls_append *next_; /* private */
-	void        *dup_;  /* private: a duplicate's producer state */
+	evls_append *next_;     /* private */
+	void        *dup_;      /* private: a duplicate's original append */
+	uint32_t     dup_skip_; /* private: ... and record index in it */
 };
 
 /*

@@ -15,8 +15,9 @@ static const char topics_help[]
     = "Usage:\n"
       "  evlog topics create NAME [--partitions N] [--retention DURATION]\n"
       "                      [--retention-bytes N] [--streams]\n"
+      "                      [--dedupe-window DURATION]\n"
       "  evlog topics alter NAME [--partitions N] [--retention DURATION]\n"
-      "                      [--retention-bytes N]\n"
+      "                      [--retention-bytes N] [--dedupe-window DURATION]\n"
       "  evlog topics list [--json]\n"
       "  evlog topics describe NAME [--json]\n"
       "  evlog topics delete NAME\n"
@@ -35,6 +36,12 @@ static const char topics_help[]
       "count\n"
       "                            is then fixed (create only; alias\n"
       "                            --key-index)\n"
+      "      --dedupe-window DURATION\n"
+      "                            a record whose evlog-id header was\n"
+      "                            appended to its partition within this\n"
+      "                            time is not appended again (the answer\n"
+      "                            is the original offset); 0 or off: no\n"
+      "                            dedupe (the default)\n"
       "      --json                JSON output (list, describe)\n"
       "\n"
       "%s";
@@ -44,6 +51,7 @@ enum {
 	OPT_RETENTION,
 	OPT_RETENTION_BYTES,
 	OPT_KEY_INDEX,
+	OPT_DEDUPE_WINDOW,
 	OPT_JSON,
 };
 
@@ -53,6 +61,7 @@ static const cli_opt topics_opts[] = {
 	{ "retention-bytes", 0, true, OPT_RETENTION_BYTES },
 	{ "key-index", 0, false, OPT_KEY_INDEX },
 	{ "streams", 0, false, OPT_KEY_INDEX },
+	{ "dedupe-window", 0, true, OPT_DEDUPE_WINDOW },
 	{ "json", 0, false, OPT_JSON },
 	{ NULL, 0, false, 0 },
 };
@@ -72,7 +81,7 @@ static bool
 allowed(const char *sub, int id)
 {
 	bool setting = id == OPT_PARTITIONS || id == OPT_RETENTION
-	    || id == OPT_RETENTION_BYTES;
+	    || id == OPT_RETENTION_BYTES || id == OPT_DEDUPE_WINDOW;
 	if (strcmp(sub, "create") == 0)
 		return setting || id == OPT_KEY_INDEX;
 	if (strcmp(sub, "alter") == 0)
@@ -160,6 +169,19 @@ parse(cli_global *g, int argc, char **argv, int first, topics_args *a)
 		case OPT_KEY_INDEX:
 			a->key_index = true;
 			break;
+		case OPT_DEDUPE_WINDOW:
+			if (strcmp(arg, "off") == 0)
+				a->cfg.dedupe_window_ms = 0;
+			else if (cli_duration_parse(
+			             arg, &a->cfg.dedupe_window_ms)
+			        != 0
+			    || a->cfg.dedupe_window_ms < 0)
+				return cli_usage(cmd,
+				    "--dedupe-window: '%s' is not a duration "
+				    "(e.g. 2m, 30s, 500ms, or off)",
+				    arg);
+			a->fields |= EVL_ALTER_DEDUPE_WINDOW;
+			break;
 		case OPT_JSON:
 			a->json = true;
 			break;
@@ -187,11 +209,11 @@ parse(cli_global *g, int argc, char **argv, int first, topics_args *a)
 	if (strcmp(a->sub, "alter") == 0
 	    && (a->fields
 	           & (EVL_ALTER_PARTITIONS | EVL_ALTER_RETENTION_MS
-	               | EVL_ALTER_RETENTION_BYTES))
+	               | EVL_ALTER_RETENTION_BYTES | EVL_ALTER_DEDUPE_WINDOW))
 	        == 0)
 		return cli_usage(cmd,
-		    "nothing to change: give --partitions, --retention or "
-		    "--retention-bytes");
+		    "nothing to change: give --partitions, --retention, "
+		    "--retention-bytes or --dedupe-window");
 	a->cfg.key_index = a->key_index;
 	return 0;
 }
@@ -224,6 +246,8 @@ settings_json(cli_buf *b, const evl_topic_info *t)
 		    b, "%lld", (long long) t->config.retention_bytes);
 	cli_buf_printf(
 	    b, ",\"key_index\":%s", t->config.key_index ? "true" : "false");
+	cli_buf_printf(b, ",\"dedupe_window_ms\":%lld",
+	    (long long) t->config.dedupe_window_ms);
 }
 
 static int
@@ -299,19 +323,25 @@ describe(evl_client *c, const topics_args *a)
 		}
 		cli_buf_puts(&b, "]}\n");
 	} else {
-		char ret[32], rb[32];
+		char ret[32], rb[32], dw[32];
 		cli_duration_format(t->config.retention_ms, ret, sizeof(ret));
 		bytes_text(t->config.retention_bytes, rb, sizeof(rb));
+		if (t->config.dedupe_window_ms > 0)
+			cli_duration_format(
+			    t->config.dedupe_window_ms, dw, sizeof(dw));
+		else
+			snprintf(dw, sizeof(dw), "off");
 		cli_buf_printf(&b,
 		    "Topic:            %s\n"
 		    "Partitions:       %u\n"
 		    "Retention:        %s\n"
 		    "Retention bytes:  %s\n"
 		    "Key index:        %s\n"
+		    "Dedupe window:    %s\n"
 		    "\n"
 		    "%9s  %12s  %12s  %12s  %14s\n",
 		    t->name, (unsigned) t->config.partitions, ret, rb,
-		    t->config.key_index ? "yes" : "no", "PARTITION",
+		    t->config.key_index ? "yes" : "no", dw, "PARTITION",
 		    "FIRST-OFFSET", "NEXT-OFFSET", "RECORDS", "BYTES");
 		for (size_t i = 0; i < t->partition_count; i++) {
 			const evl_partition_info *p = &t->partitions[i];

@@ -1613,3 +1613,74 @@ Test(cli_nobroker, group_usage_errors_are_2)
 	cr_assert_not_null(strstr(p.out, "reset GROUP"));
 	proc_free(&p);
 }
+
+Test(cli, dedupe_window_topics_and_produce)
+{
+	proc p;
+	RUN(&p, NULL, "topics", "create", "pay", "--dedupe-window", "2m");
+	assert_exit(&p, 0);
+	proc_free(&p);
+	RUN(&p, NULL, "topics", "describe", "pay");
+	assert_exit(&p, 0);
+	cr_assert_not_null(strstr(p.out, "Dedupe window:    2m\n"), "%s", p.out);
+	proc_free(&p);
+
+	/* The same evlog-id twice: stored once. */
+	for (int i = 0; i < 2; i++) {
+		RUN(&p, NULL, "produce", "pay", "--header", "evlog-id=pay-1",
+		    "paid 10");
+		assert_exit(&p, 0);
+		proc_free(&p);
+	}
+	RUN(&p, NULL, "produce", "pay", "--header", "evlog-id=pay-2",
+	    "paid 20");
+	assert_exit(&p, 0);
+	proc_free(&p);
+	RUN(&p, NULL, "tail", "pay", "--from", "beginning");
+	assert_exit(&p, 0);
+	cr_assert_str_eq(p.out, "paid 10\npaid 20\n");
+	proc_free(&p);
+
+	/* Off: the id is appended again. */
+	RUN(&p, NULL, "topics", "alter", "pay", "--dedupe-window", "off");
+	assert_exit(&p, 0);
+	proc_free(&p);
+	RUN(&p, NULL, "topics", "describe", "pay", "--json");
+	assert_exit(&p, 0);
+	json_t **v;
+	size_t   n = json_lines(p.out, &v);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(jint(v[0], "dedupe_window_ms"), 0);
+	free_json(v, n);
+	proc_free(&p);
+	RUN(&p, NULL, "produce", "pay", "--header", "evlog-id=pay-1",
+	    "paid 10");
+	assert_exit(&p, 0);
+	proc_free(&p);
+	RUN(&p, NULL, "tail", "pay", "--from", "beginning");
+	cr_assert_str_eq(p.out, "paid 10\npaid 20\npaid 10\n");
+	proc_free(&p);
+	RUN(&p, NULL, "topics", "alter", "pay", "--dedupe-window", "500ms");
+	assert_exit(&p, 0);
+	proc_free(&p);
+	RUN(&p, NULL, "topics", "describe", "pay", "--json");
+	n = json_lines(p.out, &v);
+	cr_assert_eq(jint(v[0], "dedupe_window_ms"), 500);
+	free_json(v, n);
+	proc_free(&p);
+
+	/* Usage errors: exit 2, nothing changed. */
+	RUN(&p, NULL, "topics", "create", "bad", "--dedupe-window", "soon");
+	assert_exit(&p, 2);
+	cr_assert_not_null(strstr(p.err, "--dedupe-window"), "%s", p.err);
+	proc_free(&p);
+	RUN(&p, NULL, "topics", "create", "bad", "--dedupe-window", "forever");
+	assert_exit(&p, 2);
+	proc_free(&p);
+	RUN(&p, NULL, "topics", "list", "--dedupe-window", "1s");
+	assert_exit(&p, 2);
+	proc_free(&p);
+	RUN(&p, NULL, "topics", "describe", "bad");
+	assert_exit(&p, 1);
+	proc_free(&p);
+}

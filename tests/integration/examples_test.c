@@ -3,9 +3,13 @@
  * the event-sourced bank account (two processes withdrawing from one
  * account at once never overdraw it) and the CQRS projection into SQLite
  * (a projector killed mid-transaction and restarted applies every event
- * exactly once, and a rebuild from scratch gives the same read model).
+ * exactly once, and a rebuild from scratch gives the same read model; two
+ * projectors in the consumer group share the partitions and one SQLite
+ * file, and when one dies mid-transaction the other takes its partitions
+ * over and the read model ends exactly right).
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +17,7 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <evlog/evlog.h>
 #include <sqlite3.h>
 
 #include "client_util.h"
@@ -236,5 +241,193 @@ Test(examples, cqrs_projection_exactly_once)
 	cr_assert_eq(q1(s, "SELECT count(*) FROM ledger"), events);
 	cr_assert_eq(balance_in(s, "a-1"), bank_balance(b.url, "a-1"));
 	sqlite3_close(s);
+	evlct_broker_stop(&b, false);
+}
+
+/* ---- two projectors in the group ----------------------------------------- */
+
+#define NACCTS 16
+
+static int
+bank(const char *url, const char *cmd, const char *acct, const char *amount)
+{
+	prog p;
+	return amount ? run(&p, EVLCT_BANK, ARGS("-b", url, cmd, acct, amount))
+	              : run(&p, EVLCT_BANK, ARGS("-b", url, cmd, acct));
+}
+
+/* Deposits `round` into every account; returns the events added. */
+static int
+deposit_all(const char *url, int round)
+{
+	char amount[16];
+	snprintf(amount, sizeof(amount), "%d", round);
+	for (int i = 0; i < NACCTS; i++) {
+		char acct[16];
+		snprintf(acct, sizeof(acct), "g-%d", i);
+		cr_assert_eq(bank(url, "deposit", acct, amount), 0);
+	}
+	return NACCTS;
+}
+
+typedef struct model_wait {
+	const char *db;
+	long        events;
+} model_wait;
+
+static bool
+model_has_all(void *arg)
+{
+	model_wait *w = arg;
+	sqlite3    *s;
+	long        n = -1;
+	if (sqlite3_open(w->db, &s) == SQLITE_OK) {
+		sqlite3_stmt *st;
+		sqlite3_busy_timeout(s, 1000);
+		if (sqlite3_prepare_v2(s, "SELECT count(*) FROM ledger", -1,
+		        &st, NULL)
+		    == SQLITE_OK) {
+			if (sqlite3_step(st) == SQLITE_ROW)
+				n = (long) sqlite3_column_int64(st, 0);
+			sqlite3_finalize(st);
+		}
+	}
+	sqlite3_close(s);
+	return n == w->events;
+}
+
+typedef struct group_wait {
+	evl_client *c;
+	size_t      members; /* each owning a partition */
+} group_wait;
+
+static bool
+group_shared(void *arg)
+{
+	group_wait     *w = arg;
+	evl_group_desc *d;
+	bool            ok;
+	if (evl_group_describe(w->c, "projector", &d) != 0)
+		return false;
+	ok = strcmp(d->state, "stable") == 0 && d->member_count == w->members;
+	for (size_t i = 0; ok && i < d->member_count; i++)
+		ok = d->members[i].partition_count > 0;
+	evl_group_desc_free(d);
+	return ok;
+}
+
+/* The group's committed offsets reach the heads: lag 0. */
+static bool
+group_no_lag(void *arg)
+{
+	group_wait     *w = arg;
+	evl_group_desc *d;
+	bool            ok;
+	if (evl_group_describe(w->c, "projector", &d) != 0)
+		return false;
+	ok = d->partition_count == 4;
+	for (size_t i = 0; ok && i < d->partition_count; i++)
+		ok = d->partitions[i].committed >= 0
+		    && (uint64_t) d->partitions[i].committed
+		        == d->partitions[i].head;
+	evl_group_desc_free(d);
+	return ok;
+}
+
+static long
+stop_projector(prog *p)
+{
+	kill(p->pid, SIGTERM);
+	cr_assert_eq(prog_wait(p), 0, "projector exit");
+	long n = -1;
+	cr_assert_eq(sscanf(p->out, "applied %ld", &n), 1, "%s", p->out);
+	return n;
+}
+
+static void
+check_model(const char *url, const char *db, long events)
+{
+	sqlite3 *s;
+	cr_assert_eq(sqlite3_open(db, &s), SQLITE_OK);
+	cr_assert_eq(q1(s, "SELECT count(*) FROM ledger"), events);
+	cr_assert_eq(q1(s, "SELECT sum(events) FROM balances"), events);
+	for (int i = 0; i < NACCTS; i++) {
+		char acct[16];
+		snprintf(acct, sizeof(acct), "g-%d", i);
+		cr_assert_eq(balance_in(s, acct), bank_balance(url, acct),
+		    "%s", acct);
+	}
+	sqlite3_close(s);
+}
+
+Test(examples, cqrs_projection_group_shares_and_fails_over)
+{
+	evlct_broker b;
+	prog         pa, pb, pc;
+	char         db[400];
+	long         events = 0;
+	cr_assert_eq(evlct_broker_start(&b, NULL, NULL), 0);
+	snprintf(db, sizeof(db), "%s/read-model.db", b.dir);
+	for (int i = 0; i < NACCTS; i++) {
+		char acct[16];
+		snprintf(acct, sizeof(acct), "g-%d", i);
+		cr_assert_eq(bank(b.url, "open", acct, NULL), 0);
+		events++;
+	}
+	events += deposit_all(b.url, 1);
+
+	evl_client_opts co;
+	evl_client     *c;
+	evl_client_opts_init(&co);
+	co.url = b.url;
+	cr_assert_eq(evl_client_open(&c, &co), 0);
+	/* Every partition holds accounts (fixed by the names' hashes), so
+	 * whoever owns a partition gets events of its own. */
+	evl_topic_info *t;
+	cr_assert_eq(evl_topic_describe(c, "account", &t), 0);
+	cr_assert_eq(t->partition_count, 4);
+	for (size_t i = 0; i < t->partition_count; i++)
+		cr_assert_gt(t->partitions[i].records, 0, "partition %zu", i);
+	evl_topic_info_free(t, 1);
+
+	/* Two instances, one SQLite file: they share the partitions. */
+	const char *const args[] = { "-b", b.url, "--db", db, "--follow",
+		"--batch", "5", "--session-timeout", "3000", NULL };
+	prog_start(&pa, EVLCT_PROJECTOR, args);
+	prog_start(&pb, EVLCT_PROJECTOR, args);
+	group_wait gw = { c, 2 };
+	cr_assert(evlct_wait_until(group_shared, &gw, 60000),
+	    "both projectors own partitions");
+	for (int r = 2; r <= 4; r++)
+		events += deposit_all(b.url, r);
+	model_wait mw = { db, events };
+	cr_assert(evlct_wait_until(model_has_all, &mw, 60000),
+	    "the read model has every event");
+	cr_assert(evlct_wait_until(group_no_lag, &gw, 30000),
+	    "the group's offsets follow the read model");
+	long a = stop_projector(&pa);
+	check_model(b.url, db, events);
+
+	/* A third instance joins B; it dies in the middle of a transaction
+	 * (without leaving the group); B takes its partitions over once
+	 * its session expires. */
+	const char *const crash[] = { "-b", b.url, "--db", db, "--follow",
+		"--batch", "50", "--session-timeout", "3000", "--crash-after",
+		"5", NULL };
+	prog_start(&pc, EVLCT_PROJECTOR, crash);
+	cr_assert(evlct_wait_until(group_shared, &gw, 60000),
+	    "B and C own partitions");
+	for (int r = 5; r <= 6; r++)
+		events += deposit_all(b.url, r);
+	cr_assert_eq(prog_wait(&pc), 9, "C crashed mid-transaction");
+	mw.events = events;
+	cr_assert(evlct_wait_until(model_has_all, &mw, 60000),
+	    "B applied C's share");
+	long bn = stop_projector(&pb);
+	cr_log_info("projector A applied %ld, B %ld", a, bn);
+	cr_assert_gt(a, 0, "A had a share");
+	cr_assert_gt(bn, 0, "B had a share");
+	check_model(b.url, db, events);
+	evl_client_close(c);
 	evlct_broker_stop(&b, false);
 }

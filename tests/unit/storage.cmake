@@ -10,3 +10,4 @@ evl_test(storage_retention_test unit/storage_retention_test.c unit
 evl_test(storage_store_test unit/storage_store_test.c unit evl_storage)
 evl_test(storage_crash_test unit/storage_crash_test.c fault evl_storage)
 evl_test(storage_stream_test unit/storage_stream_test.c unit evl_storage)
+evl_test(storage_dedupe_test unit/storage_dedupe_test.c unit evl_storage)

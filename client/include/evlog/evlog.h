@@ -175,6 +175,11 @@ typedef struct evl_topic_config {
 	int64_t  retention_ms;    /* -1 = forever (default) */
 	int64_t  retention_bytes; /* per partition; -1 = unlimited (default) */
 	int      key_index;       /* per-key streams; default 0 */
+	/* Records whose "evlog-id" header was appended to the same partition
+	 * less than this many ms ago are not appended again: the produce
+	 * answers the original offset (PROTOCOL.md 10.5).  0 = off
+	 * (default). */
+	int64_t dedupe_window_ms;
 } evl_topic_config;
 
 EVL_API void evl_topic_config_init(evl_topic_config *c);
@@ -183,6 +188,7 @@ EVL_API void evl_topic_config_init(evl_topic_config *c);
 #define EVL_ALTER_PARTITIONS      0x1u /* grow only; remaps keys */
 #define EVL_ALTER_RETENTION_MS    0x2u
 #define EVL_ALTER_RETENTION_BYTES 0x4u
+#define EVL_ALTER_DEDUPE_WINDOW   0x8u
 
 typedef struct evl_partition_info {
 	uint32_t partition;
