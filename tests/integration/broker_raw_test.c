@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1091,9 +1092,14 @@ child_start(struct child *c, const char *data)
 	char line[512];
 	memset(c, 0, sizeof(*c));
 	cr_assert_eq(pipe(fds), 0);
-	c->pid = fork();
+	pid_t parent = getpid();
+	c->pid       = fork();
 	cr_assert_geq(c->pid, 0);
 	if (c->pid == 0) {
+		/* Dies with the test: never left holding ctest's pipe. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
 		dup2(fds[1], 2);
 		close(fds[0]);
 		close(fds[1]);

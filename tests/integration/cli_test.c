@@ -62,9 +62,11 @@ proc_start(proc *p, const char *in, size_t in_len, const char *const *args,
 		argv[argc++] = args[i];
 	argv[argc] = NULL;
 	cr_assert(pipe(pin) == 0 && pipe(pout) == 0 && pipe(perr) == 0);
-	p->pid = fork();
+	pid_t parent = getpid();
+	p->pid       = fork();
 	cr_assert(p->pid >= 0);
 	if (p->pid == 0) {
+		evlct_die_with_parent(parent);
 		dup2(pin[0], 0);
 		dup2(pout[1], 1);
 		dup2(perr[1], 2);

@@ -385,12 +385,14 @@ Test(client_group, a_killed_members_partitions_move_and_nothing_is_lost)
 	waitpid(pid, NULL, 0);
 	/* Its session (1 s) ends; one rebalance later (the survivors hear
 	 * of it from their next heartbeat, at most 1 s apart) the two own
-	 * everything.  The bound adds 3 s for slow (sanitizer) builds. */
+	 * everything.  The bound adds 8 s for slow (sanitizer) builds on a
+	 * loaded machine (5.2 s seen); the default 10 s session alone would
+	 * exceed it. */
 	wait_stable(c, "shipping", 2, NPARTS);
 	uint64_t moved_ms = evlct_now_ms() - t0;
 	cr_log_info("partitions moved %" PRIu64 " ms after the SIGKILL",
 	    moved_ms);
-	cr_assert_lt(moved_ms, 1000 + 1000 + 3000, "took %" PRIu64 " ms",
+	cr_assert_lt(moved_ms, 1000 + 1000 + 8000, "took %" PRIu64 " ms",
 	    moved_ms);
 
 	produce_ids(c, "orders", NPARTS, KILL_IDS / 2, KILL_IDS);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -105,10 +106,12 @@ evlct_broker_start(evlct_broker *b, const char *dir, const char *const *args)
 	argv[argc] = NULL;
 	if (pipe(pfd) != 0)
 		return -1;
-	pid_t pid = fork();
+	pid_t parent = getpid();
+	pid_t pid    = fork();
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
+		evlct_die_with_parent(parent);
 		dup2(pfd[1], 2);
 		close(pfd[0]);
 		close(pfd[1]);
@@ -197,4 +200,13 @@ evlct_broker_stop(evlct_broker *b, bool keep)
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", b->dir);
 		(void) evlct_sh(cmd);
 	}
+}
+
+void
+evlct_die_with_parent(pid_t parent)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* The parent may have died before the prctl. */
+	if (getppid() != parent)
+		_exit(127);
 }

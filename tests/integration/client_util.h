@@ -55,6 +55,14 @@ void evlct_broker_kill(evlct_broker *b, int sig);
 /* Stops the broker (SIGTERM) and removes its directory unless keep. */
 void evlct_broker_stop(evlct_broker *b, bool keep);
 
+/*
+ * In a child between fork and exec: asks the kernel to SIGKILL it when
+ * parent (the test, the pid fork returned in) dies, so a test that fails
+ * or crashes half-way never leaves a broker or a follower behind holding
+ * ctest's output pipe open (ctest would wait for it until its timeout).
+ */
+void evlct_die_with_parent(pid_t parent);
+
 /* Runs a shell command line; returns its exit status (or -1). */
 int evlct_sh(const char *cmd);
 

@@ -34,9 +34,11 @@ spawn(struct child *c, const char *const *argv)
 	int fds[2];
 	memset(c, 0, sizeof(*c));
 	cr_assert_eq(pipe(fds), 0);
-	c->pid = fork();
+	pid_t parent = getpid();
+	c->pid       = fork();
 	cr_assert_neq(c->pid, -1);
 	if (c->pid == 0) {
+		evlct_die_with_parent(parent);
 		dup2(fds[1], 1);
 		close(fds[0]);
 		close(fds[1]);

@@ -43,9 +43,11 @@ prog_start(prog *p, const char *path, const char *const *args)
 	argv[n] = NULL;
 	cr_assert_eq(pipe(fds), 0);
 	memset(p, 0, sizeof(*p));
-	p->pid = fork();
+	pid_t parent = getpid();
+	p->pid       = fork();
 	cr_assert_geq(p->pid, 0);
 	if (p->pid == 0) {
+		evlct_die_with_parent(parent);
 		dup2(fds[1], 1);
 		close(fds[0]);
 		close(fds[1]);
