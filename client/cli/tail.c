@@ -705,6 +705,13 @@ tail_group(evl_client *c, const tail_args *a, tail_out *o)
 	bool              pending = false, lost = false;
 	int               rv;
 
+	/* The topic must exist, as for tail without a group.  This also keeps
+	 * a glob out: the consumer would subscribe to a pattern, and
+	 * group_run tracks the partitions of one topic. */
+	evl_topic_info *t;
+	if ((rv = evl_topic_describe(c, a->topic, &t)) != 0)
+		return cli_fail(c, rv, "topic '%s'", a->topic);
+	evl_topic_info_free(t, 1);
 	evl_consumer_opts_init(&co);
 	co.client_id      = "evlog-tail";
 	co.auto_commit_ms = 0; /* we commit what we flushed */

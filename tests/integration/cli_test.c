@@ -1170,6 +1170,10 @@ Test(cli, unknown_topic_is_1)
 	RUN(&p, NULL, "tail", "nosuch", "-f");
 	assert_exit(&p, 1);
 	proc_free(&p);
+	RUN(&p, NULL, "tail", "nosuch", "--group", "g");
+	assert_exit(&p, 1);
+	cr_assert_not_null(strstr(p.err, "unknown topic"), "%s", p.err);
+	proc_free(&p);
 }
 
 Test(cli, broker_from_env_and_options_after_the_command)
