@@ -11,6 +11,7 @@
 #ifndef EVLOG_CLI_CLI_H
 #define EVLOG_CLI_CLI_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include <evlog/evlog.h>
@@ -103,5 +104,11 @@ int cli_parse_expect(const char *s, int64_t *out);
 /* Prints "evlog: WHAT 'KEY': version conflict: the current version is
  * N" (or none) and returns CLI_EXIT_CONFLICT (stream.c). */
 int cli_conflict(const char *what, const char *key, int64_t current);
+
+/* Following commands (tail -f, stream read -f) stop at SIGINT or SIGTERM:
+ * cli_catch_stop_signals makes them set cli_stop, which their loops
+ * check, so they flush, commit and exit 0 instead of dying (global.c). */
+extern volatile sig_atomic_t cli_stop;
+void cli_catch_stop_signals(void);
 
 #endif /* EVLOG_CLI_CLI_H */

@@ -11,7 +11,6 @@
  * and prints the current version on stderr, as produce does.
  */
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,26 +209,6 @@ parse(cli_global *g, int argc, char **argv, int first, stream_args *a)
 	return 0;
 }
 
-static volatile sig_atomic_t stop_flag;
-
-static void
-on_signal(int sig)
-{
-	(void) sig;
-	stop_flag = 1;
-}
-
-static void
-catch_signals(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
 static void
 print_event(const stream_args *a, const evl_stream_page *p,
     const evl_stream_event *e, cli_buf *b)
@@ -275,8 +254,8 @@ stream_read(evl_client *c, const stream_args *a)
 	    : a->backwards            ? EVL_STREAM_FROM_END
 	                              : 0;
 	if (a->follow)
-		catch_signals();
-	while (!stop_flag) {
+		cli_catch_stop_signals();
+	while (!cli_stop) {
 		bool following = false;
 		if ((rv = evl_stream_read(c, a->topic, a->key, klen, &o, &p))
 		    != 0)

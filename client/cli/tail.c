@@ -19,7 +19,6 @@
  * before exiting 0.
  */
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,26 +130,6 @@ typedef struct src {
 	uint64_t          next;  /* next offset wanted */
 	const evl_record *cur;   /* borrowed from r; NULL when done */
 } src;
-
-static volatile sig_atomic_t stop_flag;
-
-static void
-on_signal(int sig)
-{
-	(void) sig;
-	stop_flag = 1;
-}
-
-static void
-catch_signals(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
 
 static int
 parse(cli_global *g, int argc, char **argv, int first, tail_args *a)
@@ -423,7 +402,7 @@ read_present(evl_client *c, const tail_args *a, src *s, size_t ns,
 		s[i].next = s[i].start;
 		rv = advance(c, a, &s[i], timeout_ms);
 	}
-	while (rv == 0 && !stop_flag) {
+	while (rv == 0 && !cli_stop) {
 		src *m = NULL;
 		for (size_t i = 0; i < ns; i++)
 			if (s[i].cur
@@ -513,7 +492,7 @@ follow(evl_client *c, const tail_args *a, src *s, size_t ns, tail_out *o)
 		}
 	}
 	rv = 0;
-	while (!stop_flag && !count_reached(o)) {
+	while (!cli_stop && !count_reached(o)) {
 		const evl_record *rec;
 		/* After a record, drain what is already here without
 		 * waiting, then flush: one write per batch. */
@@ -722,7 +701,7 @@ tail_group(evl_client *c, const tail_args *a, tail_out *o)
 	if ((rv = evl_consumer_open(&k, c, a->group, topics, 1, &co)) != 0)
 		return cli_fail(c, rv, "joining group '%s'", a->group);
 	rv = 0;
-	while (!stop_flag && !count_reached(o) && g.err == 0) {
+	while (!cli_stop && !count_reached(o) && g.err == 0) {
 		const evl_record *rec;
 		int e = evl_consumer_poll(k, &rec, pending ? 0 : FOLLOW_POLL_MS);
 		if (e == 0) {
@@ -858,7 +837,7 @@ cli_tail_main(cli_global *g, int argc, char **argv, int first)
 	        != 0)
 		return cli_usage("tail", "%s", err);
 	if (a.follow || a.group)
-		catch_signals();
+		cli_catch_stop_signals();
 	if ((rv = cli_connect(g, &c)) != 0)
 		goto done;
 	if (a.group) {
@@ -873,7 +852,7 @@ cli_tail_main(cli_global *g, int argc, char **argv, int first)
 		rv = read_present(c, &a, s, ns, timeout, &o, last_n);
 	if (rv == 0)
 		rv = flush_out(&o);
-	if (rv == 0 && a.follow && !stop_flag && !count_reached(&o))
+	if (rv == 0 && a.follow && !cli_stop && !count_reached(&o))
 		rv = follow(c, &a, s, ns, &o);
 	if (rv == 0)
 		rv = flush_out(&o);
