@@ -16,6 +16,7 @@
 
 #include <evlog/evlog.h>
 
+#include "buf.h"
 #include "opts.h"
 
 #define CLI_EXIT_OK    0
@@ -83,6 +84,9 @@ void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Flushes stdout; on a write error prints it and returns CLI_EXIT_ERR. */
 int cli_flush_stdout(void);
+
+/* Writes b to stdout, frees it, and flushes (cli_flush_stdout). */
+int cli_write_stdout(cli_buf *b);
 
 /* Monotonic and wall-clock milliseconds. */
 uint64_t cli_mono_ms(void);

@@ -154,6 +154,14 @@ cli_flush_stdout(void)
 	return CLI_EXIT_ERR;
 }
 
+int
+cli_write_stdout(cli_buf *b)
+{
+	fwrite(b->data, 1, b->len, stdout);
+	cli_buf_fini(b);
+	return cli_flush_stdout();
+}
+
 uint64_t
 cli_mono_ms(void)
 {

@@ -154,14 +154,6 @@ parse(cli_global *g, int argc, char **argv, int first, groups_args *a)
 }
 
 static int
-write_out(cli_buf *b)
-{
-	fwrite(b->data, 1, b->len, stdout);
-	cli_buf_fini(b);
-	return cli_flush_stdout();
-}
-
-static int
 list(evl_client *c, const groups_args *a)
 {
 	evl_group_info *gi;
@@ -193,7 +185,7 @@ list(evl_client *c, const groups_args *a)
 			    gi[i].state, (unsigned) gi[i].members);
 	}
 	evl_group_info_free(gi, n);
-	return write_out(&b);
+	return cli_write_stdout(&b);
 }
 
 static void
@@ -309,7 +301,7 @@ describe(evl_client *c, const groups_args *a)
 	else
 		describe_text(&b, d);
 	evl_group_desc_free(d);
-	return write_out(&b);
+	return cli_write_stdout(&b);
 }
 
 /* The offset --to means for one partition. */

@@ -251,14 +251,6 @@ settings_json(cli_buf *b, const evl_topic_info *t)
 }
 
 static int
-write_out(cli_buf *b)
-{
-	fwrite(b->data, 1, b->len, stdout);
-	cli_buf_fini(b);
-	return cli_flush_stdout();
-}
-
-static int
 list(evl_client *c, const topics_args *a)
 {
 	evl_topic_info *t;
@@ -295,7 +287,7 @@ list(evl_client *c, const topics_args *a)
 		}
 	}
 	evl_topic_info_free(t, n);
-	return write_out(&b);
+	return cli_write_stdout(&b);
 }
 
 static int
@@ -353,7 +345,7 @@ describe(evl_client *c, const topics_args *a)
 		}
 	}
 	evl_topic_info_free(t, 1);
-	return write_out(&b);
+	return cli_write_stdout(&b);
 }
 
 int
