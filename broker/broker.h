@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "log.h"
+#include "logger.h"
 #include "metrics.h"
 #include "store.h"
 #include "waiters.h"

@@ -28,7 +28,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "log.h"
+#include "logger.h"
 
 #define EVLD_DEFAULT_DATA "./evlog-data"
 #define EVLD_DEFAULT_LISTEN "tcp://127.0.0.1:7470"

@@ -1,13 +1,13 @@
 /*
- * log.c -- see log.h.  Formats the whole line into a stack buffer first
- * and writes it with one fputs under the stream's lock, so concurrent
- * loggers never interleave within a line.
+ * logger.c -- see logger.h.  Formats the whole line into a stack buffer
+ * first and writes it with one fputs under the stream's lock, so
+ * concurrent loggers never interleave within a line.
  */
 #include <evlog/evlog.h>
 #include <stdarg.h>
 #include <string.h>
 
-#include "log.h"
+#include "logger.h"
 
 static const char *const log_names[] = { "error", "warn", "info", "debug" };
 

@@ -1,5 +1,5 @@
 /*
- * log.h -- one-line diagnostics from evlogd to a stream (stderr).
+ * logger.h -- one-line diagnostics from evlogd to a stream (stderr).
  *
  * The broker logs rarely and never on the hot path: startup, shutdown,
  * configuration and errors that need a human.  A logger is a small struct
@@ -8,8 +8,8 @@
  * "evlogd: LEVEL: message" written with a single locked stdio call, so
  * lines from different threads never interleave.
  */
-#ifndef EVLD_LOG_H
-#define EVLD_LOG_H
+#ifndef EVLD_LOGGER_H
+#define EVLD_LOGGER_H
 
 #include <stdio.h>
 
@@ -55,4 +55,4 @@ void evld_logf(const struct evld_log *l, enum evld_log_level level,
 #define evld_log_info(l, ...) evld_logf((l), EVLD_LOG_INFO, __VA_ARGS__)
 #define evld_log_debug(l, ...) evld_logf((l), EVLD_LOG_DEBUG, __VA_ARGS__)
 
-#endif /* EVLD_LOG_H */
+#endif /* EVLD_LOGGER_H */
