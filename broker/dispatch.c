@@ -143,6 +143,7 @@ evld_req_decode(struct evld_req *r, nng_msg *msg)
 	r->resp      = NULL;
 	r->detail    = 0;
 	r->errmsg    = NULL;
+	r->user[0]   = '\0';
 	r->resume    = NULL;
 	r->body.p    = NULL;
 	r->body.len  = 0;

@@ -39,6 +39,9 @@
 /* Topic names are [A-Za-z0-9._-]{1,249} (DESIGN.md, "Data model"). */
 #define EVLD_NAME_MAX 249
 
+/* User (principal) names: 1..64 bytes of [A-Za-z0-9._@-]. */
+#define EVLD_USER_MAX 64
+
 /* A handler's "answered later" return; not an evl_err. */
 #define EVLD_ASYNC (-1)
 
@@ -65,6 +68,13 @@ struct evld_req {
 	bool        pipe_held; /* counted in the pipe's outstanding */
 	int64_t     detail;    /* error body detail */
 	const char *errmsg;    /* error body message (static) or NULL */
+	char        errbuf[256]; /* room for an errmsg built per request */
+
+	/* Who sent it: the principal bound to the pipe (PROTOCOL.md §9),
+	 * copied in by the server before the handler runs, so a pipe that
+	 * closes meanwhile cannot pull it away.  "" = anonymous, which is
+	 * every request when authentication is off. */
+	char user[EVLD_USER_MAX + 1];
 
 	/* Called on an NNG thread when a parked request wakes (fired or
 	 * its sleep ended); returns like a handler. */
