@@ -69,6 +69,10 @@ static const struct opt opts[] = {
 	{ "tls-client-auth", K_TLS_AUTH, OFF(tls_client_auth), 0, 0,
 	    "none|optional|required",
 	    "client certificate policy (default none)" },
+	{ "tls-client-user", K_STR, OFF(tls_client_user), 0, 0, "NAME",
+	    "the user of every client whose certificate was verified" },
+	{ "users", K_STR, OFF(users_file), 0, 0, "FILE",
+	    "users file (evlogd passwd): turns authentication on" },
 	{ "auto-create-topics", K_BOOL, OFF(auto_create_topics), 0, 0, NULL,
 	    "create unknown topics on first produce" },
 	{ "default-partitions", K_U32, OFF(default_partitions), 1, 65535,
@@ -710,6 +714,8 @@ evld_config_fini(struct evld_config *c)
 	evlp_free(c->tls_cert);
 	evlp_free(c->tls_key);
 	evlp_free(c->tls_ca);
+	evlp_free(c->tls_client_user);
+	evlp_free(c->users_file);
 	evld_config_init(c);
 }
 

@@ -75,6 +75,13 @@ struct evld_config {
 	char              *tls_key;  /* --tls-key PEM file, or NULL */
 	char              *tls_ca;   /* --tls-ca PEM file, or NULL */
 	enum evld_tls_auth tls_client_auth;
+	/* --tls-client-user: the principal of every pipe whose client
+	 * certificate was verified, or NULL. */
+	char *tls_client_user;
+
+	/* --users: the users file (evlogd passwd); authentication is on
+	 * when it is set.  NULL: off. */
+	char *users_file;
 
 	bool     auto_create_topics;          /* --auto-create-topics */
 	uint32_t default_partitions;          /* for auto-created topics */
