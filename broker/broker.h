@@ -85,6 +85,19 @@ const char *evld_broker_url(const struct evld_broker *b, size_t i);
 const char *evld_broker_http_addr(const struct evld_broker *b);
 
 /*
+ * Whether principals exist at all: a users file or a certificate-mapped
+ * user is configured.  When true, a pipe must authenticate before any op
+ * but PING and AUTH_*, and what no ACL allows is denied; when false every
+ * request is anonymous and allowed.
+ */
+static inline bool
+evld_broker_auth_on(const struct evld_broker *b)
+{
+	return b != NULL && b->cfg != NULL &&
+	    (b->cfg->users_file != NULL || b->cfg->tls_client_user != NULL);
+}
+
+/*
  * evld_broker_run is evlogd's life: block SIGINT and SIGTERM (so every
  * thread inherits the mask), start, print "evlogd: listening on URL" per
  * listener and "evlogd: http on HOST:PORT" to stderr, wait for a signal,
