@@ -245,3 +245,34 @@ Test(auth, table_full_drops_the_idlest)
 	cr_assert_gt(evld_auth_locked_ms(&a, peer, 5000), 0);
 	evld_auth_fini(&a);
 }
+
+Test(users, reload_keeps_old_users_on_a_bad_file)
+{
+	struct evld_auth a;
+	evlp_scram_cred  c;
+	bool             known;
+	char             err[256], la[300], lc[300], text[700];
+	line_for("alice", la, sizeof(la));
+	line_for("carol", lc, sizeof(lc));
+	write_file(la);
+	evl_assert_ok(evld_auth_init(&a, path, err, sizeof(err)));
+	evld_auth_cred(&a, "alice", &c, &known);
+	cr_assert(known);
+	/* Garbled: refused, alice stays. */
+	snprintf(text, sizeof(text), "%sgarbage\n", lc);
+	write_file(text);
+	evl_assert_err(evld_auth_reload(&a, path, err, sizeof(err)), EVL_EINVAL);
+	cr_assert(strstr(err, "line 2") != NULL, "%s", err);
+	evld_auth_cred(&a, "alice", &c, &known);
+	cr_assert(known);
+	evld_auth_cred(&a, "carol", &c, &known);
+	cr_assert(!known);
+	/* Valid: replaced. */
+	write_file(lc);
+	evl_assert_ok(evld_auth_reload(&a, path, err, sizeof(err)));
+	evld_auth_cred(&a, "alice", &c, &known);
+	cr_assert(!known);
+	evld_auth_cred(&a, "carol", &c, &known);
+	cr_assert(known);
+	evld_auth_fini(&a);
+}
