@@ -372,6 +372,13 @@ Test(client_auth, passwd_creates_replaces_and_refuses)
 	cr_assert_gt(slurp(path, before, sizeof(before)), 0);
 	cr_assert_str_eq(before, after);
 
+	/* On a terminal it prompts (script(1) gives it one). */
+	snprintf(cmd, sizeof(cmd),
+	    "printf 'pw4dave\\n' | script -qec '%s passwd %s dave' /dev/null "
+	    "| grep -q 'Password:'",
+	    EVLCT_EVLOGD, path);
+	cr_assert_eq(evlct_sh(cmd), 0);
+
 	/* The new password logs in, the old one does not. */
 	evlct_broker b;
 	evl_client  *c;
@@ -381,6 +388,8 @@ Test(client_auth, passwd_creates_replaces_and_refuses)
 	evl_client_close(c);
 	evl_assert_err(open_as(&c, b.url, "alice", "pencil"), EVL_EAUTH);
 	evl_assert_ok(open_as(&c, b.url, "bob", "hunter2"));
+	evl_client_close(c);
+	evl_assert_ok(open_as(&c, b.url, "dave", "pw4dave"));
 	evl_client_close(c);
 	evlct_broker_stop(&b, false);
 }
