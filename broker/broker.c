@@ -122,6 +122,15 @@ evld_broker_start(struct evld_broker **out, const struct evld_config *cfg)
 		goto fail;
 	if (evld_broker_auth_on(b)) {
 		char err[512];
+		if (cfg->tls_client_user != NULL &&
+		    !evld_user_name_ok(cfg->tls_client_user)) {
+			evld_log_error(&b->log,
+			    "--tls-client-user '%s' is not a user name "
+			    "([A-Za-z0-9._@-]{1,64})",
+			    cfg->tls_client_user);
+			rv = EVL_EINVAL;
+			goto fail;
+		}
 		if ((rv = evld_auth_init(&b->auth, cfg->users_file, err,
 		         sizeof(err))) != 0) {
 			evld_log_error(&b->log, "%s",
