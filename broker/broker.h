@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "config.h"
 #include "logger.h"
 #include "metrics.h"
@@ -61,6 +62,9 @@ struct evld_broker {
 	char                       http_addr[300];
 	struct evld_retention      retention;
 	struct evld_groups        *groups; /* the group coordinator */
+	/* Authentication (security, part A): users, the failure limit. */
+	struct evld_auth auth;
+	bool             auth_ok;
 };
 
 /*
@@ -98,11 +102,11 @@ evld_broker_auth_on(const struct evld_broker *b)
 }
 
 /*
- * evld_broker_run is evlogd's life: block SIGINT and SIGTERM (so every
- * thread inherits the mask), start, print "evlogd: listening on URL" per
- * listener and "evlogd: http on HOST:PORT" to stderr, wait for a signal,
- * stop.  Returns the exit status: 0 after a clean stop, 1 if it could not
- * start.
+ * evld_broker_run is evlogd's life: block SIGINT, SIGTERM and SIGHUP (so
+ * every thread inherits the mask), start, print "evlogd: listening on
+ * URL" per listener and "evlogd: http on HOST:PORT" to stderr, wait for
+ * SIGINT or SIGTERM (re-reading the users file at each SIGHUP), stop.
+ * Returns the exit status: 0 after a clean stop, 1 if it could not start.
  */
 int evld_broker_run(const struct evld_config *cfg);
 
