@@ -32,6 +32,7 @@
 struct evld_server;
 struct evld_http;
 struct evld_groups;
+struct evld_quotas;
 
 /* The background retention job (retention.c). */
 struct evld_retention {
@@ -61,6 +62,11 @@ struct evld_broker {
 	char                       http_addr[300];
 	struct evld_retention      retention;
 	struct evld_groups        *groups; /* the group coordinator */
+
+	/* quotas (quota.h): per-user byte rates, always present (a user
+	 * without limits is only counted). */
+	struct evld_quotas *quotas;
+	bool                quota_collector;
 };
 
 /*

@@ -12,3 +12,5 @@ endif()
 evl_test(broker_waiters_test unit/broker_waiters_test.c unit evl_broker)
 evl_test(broker_dispatch_test unit/broker_dispatch_test.c unit evl_broker)
 evl_test(broker_assign_test unit/broker_assign_test.c unit evl_broker)
+# quotas: the token buckets on a fake clock (broker/quota.c).
+evl_test(broker_quota_test unit/broker_quota_test.c unit evl_broker)
