@@ -8,11 +8,14 @@
  * (a full bucket is then under 1.1 x 10^18), one charge counts at most
  * 2^40 bytes, and debt stops growing at -2^62.
  *
- * The table is a fixed array of chains, each guarded by one of a few
- * striped mutexes; entries are added at the head of their chain and
- * never removed, so a found entry stays valid without any lock.  Each
- * entry has its own mutex for its buckets: two users never wait on each
- * other past the lookup.
+ * The table is a fixed array of chains.  Entries are complete before
+ * they are published (a release store of the chain head), never change
+ * their name or next pointer afterwards and are never removed, so a
+ * lookup walks its chain without a lock; only adding a user takes the
+ * chain's striped mutex (and walks again under it, so that two threads
+ * seeing a user first add it once).  Each entry has its own mutex for its
+ * buckets: two users never wait on each other, and a user without limits
+ * takes no lock at all.
  */
 #include <evlog/evlog.h>
 #include <pthread.h>
@@ -49,8 +52,9 @@ struct evld_quotas {
 	struct evld_quota_rule *rules;
 	size_t                  nrules;
 	pthread_mutex_t         stripe[STRIPES];
-	/* Chain heads, read and written under their stripe's lock. */
-	struct evld_quota_user *chain[CHAINS];
+	/* Chain heads: read without a lock (acquire), written under their
+	 * stripe's lock (release). */
+	struct evld_quota_user *_Atomic chain[CHAINS];
 };
 
 int
@@ -79,6 +83,8 @@ evld_quotas_alloc(struct evld_quotas **out, uint64_t produce, uint64_t fetch,
 	q->def[EVLD_QUOTA_FETCH]   = fetch;
 	for (size_t i = 0; i < STRIPES; i++)
 		pthread_mutex_init(&q->stripe[i], NULL);
+	for (size_t i = 0; i < CHAINS; i++)
+		atomic_init(&q->chain[i], NULL);
 	*out = q;
 	return 0;
 }
@@ -89,7 +95,7 @@ evld_quotas_free(struct evld_quotas *q)
 	if (q == NULL)
 		return;
 	for (size_t i = 0; i < CHAINS; i++) {
-		struct evld_quota_user *u = q->chain[i], *next;
+		struct evld_quota_user *u = atomic_load(&q->chain[i]), *next;
 		for (; u != NULL; u = next) {
 			next = u->next;
 			pthread_mutex_destroy(&u->mu);
@@ -137,6 +143,17 @@ user_limits(const struct evld_quotas *q, struct evld_quota_user *u)
 	}
 }
 
+static struct evld_quota_user *
+chain_find(struct evld_quotas *q, uint32_t c, const char *user)
+{
+	struct evld_quota_user *u =
+	    atomic_load_explicit(&q->chain[c], memory_order_acquire);
+	for (; u != NULL; u = u->next)
+		if (strcmp(u->name, user) == 0)
+			return u;
+	return NULL;
+}
+
 struct evld_quota_user *
 evld_quota_user(struct evld_quotas *q, const char *user)
 {
@@ -148,19 +165,20 @@ evld_quota_user(struct evld_quotas *q, const char *user)
 	if (q == NULL || user == NULL ||
 	    (len = strlen(user)) > EVLD_QUOTA_USER_MAX)
 		return NULL;
-	c  = name_hash(user) % CHAINS;
+	c = name_hash(user) % CHAINS;
+	if ((u = chain_find(q, c, user)) != NULL)
+		return u; /* the request path: no lock */
 	mu = &q->stripe[c % STRIPES];
 	pthread_mutex_lock(mu);
-	for (u = q->chain[c]; u != NULL; u = u->next)
-		if (strcmp(u->name, user) == 0)
-			goto out;
+	if ((u = chain_find(q, c, user)) != NULL)
+		goto out;
 	if (EVLP_ALLOC_STRUCT(u) == NULL)
 		goto out;
 	pthread_mutex_init(&u->mu, NULL);
 	memcpy(u->name, user, len + 1);
 	user_limits(q, u);
-	u->next     = q->chain[c];
-	q->chain[c] = u;
+	u->next = atomic_load_explicit(&q->chain[c], memory_order_relaxed);
+	atomic_store_explicit(&q->chain[c], u, memory_order_release);
 out:
 	pthread_mutex_unlock(mu);
 	return u;
@@ -241,14 +259,9 @@ bool
 evld_quota_stats_get(
     struct evld_quotas *q, const char *user, struct evld_quota_stats *out)
 {
-	uint32_t                c = name_hash(user) % CHAINS;
-	struct evld_quota_user *u;
+	struct evld_quota_user *u =
+	    chain_find(q, name_hash(user) % CHAINS, user);
 
-	pthread_mutex_lock(&q->stripe[c % STRIPES]);
-	for (u = q->chain[c]; u != NULL; u = u->next)
-		if (strcmp(u->name, user) == 0)
-			break;
-	pthread_mutex_unlock(&q->stripe[c % STRIPES]);
 	if (u == NULL)
 		return false;
 	for (int d = 0; d < EVLD_QUOTA_NDIR; d++)
@@ -306,12 +319,10 @@ evld_quotas_collect(void *arg, evld_metrics_writer *w)
 		        EVLD_METRIC_COUNTER) != 0)
 			continue;
 		for (size_t c = 0; c < CHAINS; c++) {
-			pthread_mutex_t *mu = &q->stripe[c % STRIPES];
-			pthread_mutex_lock(mu);
-			for (struct evld_quota_user *u = q->chain[c]; u != NULL;
-			     u = u->next)
+			struct evld_quota_user *u = atomic_load_explicit(
+			    &q->chain[c], memory_order_acquire);
+			for (; u != NULL; u = u->next)
 				collect_user(w, (enum family) f, u);
-			pthread_mutex_unlock(mu);
 		}
 	}
 }

@@ -13,9 +13,9 @@
  * Over any long interval a user so gets its rate, plus at most the burst
  * and one request.
  *
- * Cost on the request path: one hash lookup (a striped lock, held for
- * the walk of one short chain) to find the user, then the user's own
- * lock for a few integer operations per check and per charge.  Users
+ * Cost on the request path: one hash lookup without a lock to find the
+ * user, then the user's own lock for a few integer operations per check
+ * and per charge (none for a user without limits).  Users
  * never share a lock for long, and nothing is held while a request is
  * served.  Users are never forgotten: principals come from the users
  * file (bounded), and without authentication there is one.
