@@ -390,7 +390,8 @@ quota_rule_parse(struct parse *p, const char *src, const char *v,
 		}
 		if (*has)
 			return fail(p, src, "%s given twice", tok);
-		if (u64_parse(eq + 1, true, &n) != 0 || n > EVLD_QUOTA_RATE_MAX)
+		if (u64_parse(eq + 1, true, &n) != 0 ||
+		    n > EVLD_QUOTA_RATE_MAX)
 			return fail(p, src,
 			    "invalid %s rate \"%s\" (expected a size from 0 "
 			    "to %llu)",

@@ -25,9 +25,9 @@
 #include "alloc.h"
 #include "quota.h"
 
-#define STRIPES 16
-#define CHAINS 256 /* a multiple of STRIPES */
-#define US_PER_S 1000000u
+#define STRIPES    16
+#define CHAINS     256 /* a multiple of STRIPES */
+#define US_PER_S   1000000u
 #define CHARGE_MAX ((uint64_t) 1 << 40)
 #define DEBT_FLOOR (-((int64_t) 1 << 62))
 
@@ -66,8 +66,8 @@ evld_quotas_alloc(struct evld_quotas **out, uint64_t produce, uint64_t fetch,
 	if (produce > EVLD_QUOTA_RATE_MAX || fetch > EVLD_QUOTA_RATE_MAX)
 		return EVL_EINVAL;
 	for (size_t i = 0; i < n; i++)
-		if (rules[i].produce > EVLD_QUOTA_RATE_MAX ||
-		    rules[i].fetch > EVLD_QUOTA_RATE_MAX)
+		if (rules[i].produce > EVLD_QUOTA_RATE_MAX
+		    || rules[i].fetch > EVLD_QUOTA_RATE_MAX)
 			return EVL_EINVAL;
 	if (EVLP_ALLOC_STRUCT(q) == NULL)
 		return EVL_ENOMEM;
@@ -78,9 +78,9 @@ evld_quotas_alloc(struct evld_quotas **out, uint64_t produce, uint64_t fetch,
 		}
 		memcpy(q->rules, rules, n * sizeof(*rules));
 	}
-	q->nrules                  = n;
+	q->nrules = n;
 	q->def[EVLD_QUOTA_PRODUCE] = produce;
-	q->def[EVLD_QUOTA_FETCH]   = fetch;
+	q->def[EVLD_QUOTA_FETCH] = fetch;
 	for (size_t i = 0; i < STRIPES; i++)
 		pthread_mutex_init(&q->stripe[i], NULL);
 	for (size_t i = 0; i < CHAINS; i++)
@@ -138,7 +138,7 @@ user_limits(const struct evld_quotas *q, struct evld_quota_user *u)
 	/* A new user starts with a full bucket: one second's burst.
 	 * last_us 0 is "long ago", which a refill caps at full. */
 	for (int d = 0; d < EVLD_QUOTA_NDIR; d++) {
-		u->b[d].credit  = (int64_t) (u->b[d].rate * US_PER_S);
+		u->b[d].credit = (int64_t) (u->b[d].rate * US_PER_S);
 		u->b[d].last_us = 0;
 	}
 }
@@ -146,8 +146,8 @@ user_limits(const struct evld_quotas *q, struct evld_quota_user *u)
 static struct evld_quota_user *
 chain_find(struct evld_quotas *q, uint32_t c, const char *user)
 {
-	struct evld_quota_user *u =
-	    atomic_load_explicit(&q->chain[c], memory_order_acquire);
+	struct evld_quota_user *u
+	    = atomic_load_explicit(&q->chain[c], memory_order_acquire);
 	for (; u != NULL; u = u->next)
 		if (strcmp(u->name, user) == 0)
 			return u;
@@ -162,8 +162,8 @@ evld_quota_user(struct evld_quotas *q, const char *user)
 	uint32_t                c;
 	pthread_mutex_t        *mu;
 
-	if (q == NULL || user == NULL ||
-	    (len = strlen(user)) > EVLD_QUOTA_USER_MAX)
+	if (q == NULL || user == NULL
+	    || (len = strlen(user)) > EVLD_QUOTA_USER_MAX)
 		return NULL;
 	c = name_hash(user) % CHAINS;
 	if ((u = chain_find(q, c, user)) != NULL)
@@ -193,7 +193,7 @@ refill(struct bucket *b, uint64_t now_us)
 
 	if (now_us <= b->last_us)
 		return; /* a clock read before another thread's */
-	e          = now_us - b->last_us;
+	e = now_us - b->last_us;
 	b->last_us = now_us;
 	if (b->credit >= cap)
 		return;
@@ -259,14 +259,14 @@ bool
 evld_quota_stats_get(
     struct evld_quotas *q, const char *user, struct evld_quota_stats *out)
 {
-	struct evld_quota_user *u =
-	    chain_find(q, name_hash(user) % CHAINS, user);
+	struct evld_quota_user *u
+	    = chain_find(q, name_hash(user) % CHAINS, user);
 
 	if (u == NULL)
 		return false;
 	for (int d = 0; d < EVLD_QUOTA_NDIR; d++)
 		out->bytes[d] = atomic_load(&u->bytes[d]);
-	out->throttled   = atomic_load(&u->throttled);
+	out->throttled = atomic_load(&u->throttled);
 	out->throttle_ms = atomic_load(&u->throttle_ms);
 	return true;
 }
@@ -278,8 +278,8 @@ enum family { F_SECONDS, F_REQUESTS, F_BYTES };
 static void
 collect_user(evld_metrics_writer *w, enum family f, struct evld_quota_user *u)
 {
-	static const char *const dirs[EVLD_QUOTA_NDIR] = { "produce",
-		"fetch" };
+	static const char *const dirs[EVLD_QUOTA_NDIR]
+	    = { "produce", "fetch" };
 
 	if (f == F_SECONDS) {
 		const char *l[] = { "user", u->name, NULL };
@@ -287,11 +287,12 @@ collect_user(evld_metrics_writer *w, enum family f, struct evld_quota_user *u)
 		    w, l, atomic_load(&u->throttle_ms) * 1000u);
 	} else if (f == F_REQUESTS) {
 		const char *l[] = { "user", u->name, NULL };
-		(void) evld_metrics_write_u64(w, l, atomic_load(&u->throttled));
+		(void) evld_metrics_write_u64(
+		    w, l, atomic_load(&u->throttled));
 	} else {
 		for (int d = 0; d < EVLD_QUOTA_NDIR; d++) {
-			const char *l[] = { "user", u->name, "direction",
-				dirs[d], NULL };
+			const char *l[]
+			    = { "user", u->name, "direction", dirs[d], NULL };
 			(void) evld_metrics_write_u64(
 			    w, l, atomic_load(&u->bytes[d]));
 		}
@@ -304,19 +305,20 @@ evld_quotas_collect(void *arg, evld_metrics_writer *w)
 	static const struct {
 		const char *name, *help;
 	} fam[] = {
-		[F_SECONDS]  = { "evlog_throttle_seconds_total",
-		     "Time requests were told to back off by quotas" },
+		[F_SECONDS] = { "evlog_throttle_seconds_total",
+		    "Time requests were told to back off by quotas" },
 		[F_REQUESTS] = { "evlog_throttled_requests_total",
-		     "Requests refused EVL_ETHROTTLED by quotas" },
-		[F_BYTES]    = { "evlog_quota_bytes_total",
-		     "Bytes charged to quotas (produce: batches; fetch: "
-		     "responses)" },
+		    "Requests refused EVL_ETHROTTLED by quotas" },
+		[F_BYTES] = { "evlog_quota_bytes_total",
+		    "Bytes charged to quotas (produce: batches; fetch: "
+		    "responses)" },
 	};
 	struct evld_quotas *q = arg;
 
 	for (int f = F_SECONDS; f <= F_BYTES; f++) {
-		if (evld_metrics_write_family(w, fam[f].name, fam[f].help,
-		        EVLD_METRIC_COUNTER) != 0)
+		if (evld_metrics_write_family(
+		        w, fam[f].name, fam[f].help, EVLD_METRIC_COUNTER)
+		    != 0)
 			continue;
 		for (size_t c = 0; c < CHAINS; c++) {
 			struct evld_quota_user *u = atomic_load_explicit(

@@ -35,8 +35,8 @@
 
 enum evld_quota_dir {
 	EVLD_QUOTA_PRODUCE = 0, /* PRODUCE: the batch's bytes */
-	EVLD_QUOTA_FETCH   = 1, /* FETCH: the whole response's bytes */
-	EVLD_QUOTA_NDIR    = 2,
+	EVLD_QUOTA_FETCH = 1,   /* FETCH: the whole response's bytes */
+	EVLD_QUOTA_NDIR = 2,
 };
 
 struct evld_quotas;

@@ -22,7 +22,7 @@
 #include "server.h"
 
 #define TIMEOUT_MS 10000
-#define TOPIC "q"
+#define TOPIC      "q"
 
 static struct evlt_broker tb;
 static bool               started;
@@ -98,7 +98,7 @@ static void *
 parked_fetch(void *arg)
 {
 	struct parked *p = arg;
-	p->rv            = fetch(p->s, 0, 5000, &p->r);
+	p->rv = fetch(p->s, 0, 5000, &p->r);
 	return NULL;
 }
 
@@ -120,15 +120,14 @@ produce_served(void *arg)
 	produce(*(nng_socket *) arg, EVLP_ACKS_WRITTEN, 1, 10, &r);
 	status = r.frame.status;
 	evlt_resp_free(&r);
-	cr_assert(status == 0 || status == EVL_ETHROTTLED, "status %d",
-	    status);
+	cr_assert(
+	    status == 0 || status == EVL_ETHROTTLED, "status %d", status);
 	return status == 0;
 }
 
 Test(quota_raw, throttled_answers_change_nothing_and_back_off_honestly)
 {
-	const char *const args[] = { "--quota", ":produce=4k,fetch=4k",
-		NULL };
+	const char *const args[] = { "--quota", ":produce=4k,fetch=4k", NULL };
 	nng_socket        s, s2;
 	evlt_resp         r;
 	struct parked     pk;
@@ -138,8 +137,8 @@ Test(quota_raw, throttled_answers_change_nothing_and_back_off_honestly)
 
 	evl_assert_ok(evlt_broker_start(&tb, NULL, args));
 	started = true;
-	s       = client();
-	s2      = client();
+	s = client();
+	s2 = client();
 	cr_assert_eq(evlt_create_topic(s, TOPIC, 1), 0);
 
 	/* A parked fetch is charged the answer it gets when it wakes. */
@@ -170,13 +169,14 @@ Test(quota_raw, throttled_answers_change_nothing_and_back_off_honestly)
 	 * the back-off and appends nothing. */
 	uint64_t t0 = evlt_now_ms();
 	produce(s, EVLP_ACKS_WRITTEN, 3, 10, &r);
-	cr_assert_eq(r.frame.status, EVL_ETHROTTLED, "status %u",
-	    r.frame.status);
+	cr_assert_eq(
+	    r.frame.status, EVL_ETHROTTLED, "status %u", r.frame.status);
 	int64_t wait = detail_of(&r);
 	/* debt <= 5 KB + 100 B of batch - 4 KiB at 4 KiB/s */
 	cr_assert(wait >= 1 && wait <= 1000, "detail %lld", (long long) wait);
 	cr_assert(strstr(evlt_errmsg(&r, msg, sizeof(msg)),
-	              "produce quota of the anonymous user exceeded") != NULL,
+	              "produce quota of the anonymous user exceeded")
+	        != NULL,
 	    "%s", msg);
 	evlt_resp_free(&r);
 	produce(s, EVLP_ACKS_NONE, 3, 10, &r);
@@ -192,14 +192,14 @@ Test(quota_raw, throttled_answers_change_nothing_and_back_off_honestly)
 	uint64_t before = stats().bytes[EVLD_QUOTA_FETCH];
 	cr_assert_eq(fetch(s2, 0, 0, &r), 0);
 	cr_assert_eq(r.frame.status, 0);
-	cr_assert_eq(stats().bytes[EVLD_QUOTA_FETCH] - before,
-	    nng_msg_len(r.msg));
+	cr_assert_eq(
+	    stats().bytes[EVLD_QUOTA_FETCH] - before, nng_msg_len(r.msg));
 	evlt_resp_free(&r);
 	cr_assert_eq(fetch(s2, 0, 0, &r), 0);
 	cr_assert_eq(r.frame.status, EVL_ETHROTTLED);
 	cr_assert_gt(detail_of(&r), 0);
-	cr_assert(strstr(evlt_errmsg(&r, msg, sizeof(msg)), "fetch quota") !=
-	    NULL);
+	cr_assert(
+	    strstr(evlt_errmsg(&r, msg, sizeof(msg)), "fetch quota") != NULL);
 	evlt_resp_free(&r);
 
 	/* The back-off was honest: produce is served again no sooner than
@@ -207,7 +207,8 @@ Test(quota_raw, throttled_answers_change_nothing_and_back_off_honestly)
 	 * later. */
 	cr_assert(evlt_wait_until(produce_served, &s, TIMEOUT_MS));
 	uint64_t took = evlt_now_ms() - t0;
-	cr_assert(took + 1 >= (uint64_t) wait && took <= (uint64_t) wait + 2000,
+	cr_assert(
+	    took + 1 >= (uint64_t) wait && took <= (uint64_t) wait + 2000,
 	    "served after %llu ms, detail said %lld",
 	    (unsigned long long) took, (long long) wait);
 
@@ -215,18 +216,22 @@ Test(quota_raw, throttled_answers_change_nothing_and_back_off_honestly)
 	char  *text;
 	size_t len;
 	evl_assert_ok(evld_metrics_render(tb.b->metrics, &text, &len));
-	cr_assert(strstr(text, "evlog_throttled_requests_total{user=\"\"} ") !=
-	    NULL, "%s", text);
-	cr_assert(strstr(text, "evlog_throttle_seconds_total{user=\"\"} ") !=
-	        NULL &&
-	    strstr(text, "evlog_throttle_seconds_total{user=\"\"} 0\n") ==
-	        NULL,
+	cr_assert(
+	    strstr(text, "evlog_throttled_requests_total{user=\"\"} ") != NULL,
 	    "%s", text);
-	cr_assert(strstr(text, "evlog_quota_bytes_total{user=\"\","
-	                       "direction=\"produce\"} ") != NULL);
+	cr_assert(
+	    strstr(text, "evlog_throttle_seconds_total{user=\"\"} ") != NULL
+	        && strstr(text, "evlog_throttle_seconds_total{user=\"\"} 0\n")
+	            == NULL,
+	    "%s", text);
 	cr_assert(strstr(text,
-	              "evlog_request_errors_total{op=\"produce\",error=\"EVL_ETHROTTLED\"}") !=
-	        NULL,
+	              "evlog_quota_bytes_total{user=\"\","
+	              "direction=\"produce\"} ")
+	    != NULL);
+	cr_assert(strstr(text,
+	              "evlog_request_errors_total{op=\"produce\",error=\"EVL_"
+	              "ETHROTTLED\"}")
+	        != NULL,
 	    "%s", text);
 	evlp_free(text);
 	nng_close(s);
@@ -243,7 +248,7 @@ Test(quota_raw, unlimited_is_counted)
 
 	evl_assert_ok(evlt_broker_start(&tb, NULL, NULL));
 	started = true;
-	s       = client();
+	s = client();
 	cr_assert_eq(evlt_create_topic(s, TOPIC, 1), 0);
 	for (int i = 0; i < 20; i++) {
 		bl += produce(s, EVLP_ACKS_WRITTEN, 10, 1000, &r);

@@ -41,8 +41,8 @@ TestSuite(client_quota, .fini = teardown, .timeout = 180);
 static void
 start(const char *dir, const char *const *args)
 {
-	cr_assert_eq(evlct_broker_start(&broker, dir, args), 0,
-	    "evlogd did not start");
+	cr_assert_eq(
+	    evlct_broker_start(&broker, dir, args), 0, "evlogd did not start");
 	started = true;
 }
 
@@ -72,9 +72,9 @@ produce_sync(evl_client *c, const char *topic, size_t len)
 	static char value[64 * 1024];
 	evl_message m;
 	memset(&m, 0, sizeof(m));
-	m.topic     = topic;
+	m.topic = topic;
 	m.partition = 0;
-	m.value     = value;
+	m.value = value;
 	m.value_len = len;
 	return evl_produce_sync(c, &m, EVL_ACKS_WRITTEN, NULL);
 }
@@ -83,8 +83,8 @@ produce_sync(evl_client *c, const char *topic, size_t len)
 
 Test(client_quota, throttled_requests_are_waited_out_not_failed)
 {
-	const char *const args[] = { "--quota", ":produce=16k,fetch=16k",
-		NULL };
+	const char *const args[]
+	    = { "--quota", ":produce=16k,fetch=16k", NULL };
 	evl_client       *c;
 	evl_reader       *r;
 	const evl_record *rec;
@@ -129,9 +129,9 @@ Test(client_quota, throttled_requests_are_waited_out_not_failed)
 	for (int i = 0; i < 64; i++) {
 		evl_message m;
 		memset(&m, 0, sizeof(m));
-		m.topic     = "s";
+		m.topic = "s";
 		m.partition = 0;
-		m.value     = value;
+		m.value = value;
 		m.value_len = sizeof(value);
 		evl_assert_ok(evl_produce(p, &m));
 	}
@@ -172,9 +172,9 @@ slow_run(void *arg)
 	evl_message           m;
 
 	memset(&m, 0, sizeof(m));
-	m.topic     = "slow";
+	m.topic = "slow";
 	m.partition = 0;
-	m.value     = value;
+	m.value = value;
 	m.value_len = sizeof(value);
 	while (!atomic_load(&sp->stop)) {
 		int rv = evl_produce(sp->p, &m);
@@ -232,9 +232,9 @@ Test(client_quota, one_mib_per_second_holds_beside_a_full_speed_reader)
 	for (int i = 0; i < FAST_RECORDS; i++) {
 		evl_message m;
 		memset(&m, 0, sizeof(m));
-		m.topic     = "fast";
+		m.topic = "fast";
 		m.partition = 0;
-		m.value     = value;
+		m.value = value;
 		m.value_len = sizeof(value);
 		evl_assert_ok(evl_produce(p, &m));
 	}
@@ -251,7 +251,7 @@ Test(client_quota, one_mib_per_second_holds_beside_a_full_speed_reader)
 	evl_assert_ok(evl_reader_open(&r, rc, "fast", NULL));
 	evl_assert_ok(evl_reader_seek(r, 0, 0));
 	(void) read_for(r, 500); /* warm: connection, page cache */
-	uint64_t t  = evlct_now_ms();
+	uint64_t t = evlct_now_ms();
 	uint64_t rb = read_for(r, 2000);
 	double   alone = (double) rb * 1000.0 / (double) (evlct_now_ms() - t);
 
@@ -260,9 +260,9 @@ Test(client_quota, one_mib_per_second_holds_beside_a_full_speed_reader)
 	memset(&sp, 0, sizeof(sp));
 	c = connect_client();
 	evl_producer_opts_init(&po);
-	po.batch_bytes     = 64 * KIB;
-	po.buffer_bytes    = 256 * KIB;
-	po.on_delivery     = on_delivery;
+	po.batch_bytes = 64 * KIB;
+	po.buffer_bytes = 256 * KIB;
+	po.on_delivery = on_delivery;
 	po.on_delivery_arg = &sp;
 	evl_assert_ok(evl_producer_open(&sp.p, c, &po));
 	cr_assert_eq(pthread_create(&sp.th, NULL, slow_run, &sp), 0);
@@ -272,11 +272,11 @@ Test(client_quota, one_mib_per_second_holds_beside_a_full_speed_reader)
 	/* Ten seconds side by side. */
 	uint64_t t0 = evlct_now_ms();
 	uint64_t d0 = atomic_load(&sp.delivered);
-	rb          = read_for(r, 10000);
+	rb = read_for(r, 10000);
 	uint64_t t1 = evlct_now_ms();
 	uint64_t d1 = atomic_load(&sp.delivered);
 	double   beside = (double) rb * 1000.0 / (double) (t1 - t0);
-	double   rate   = (double) (d1 - d0) * 1000.0 / (double) (t1 - t0);
+	double   rate = (double) (d1 - d0) * 1000.0 / (double) (t1 - t0);
 
 	atomic_store(&sp.stop, true);
 	pthread_join(sp.th, NULL);

@@ -10,12 +10,12 @@
 #include <time.h>
 
 #include "alloc.h"
+#include "evl_test.h"
 #include "metrics.h"
 #include "quota.h"
-#include "evl_test.h"
 
 #define MB (1024u * 1024u)
-#define S 1000000u /* microseconds */
+#define S  1000000u /* microseconds */
 
 static struct evld_quotas *q;
 
@@ -35,9 +35,9 @@ rule(const char *user, bool hp, uint64_t p, bool hf, uint64_t f)
 	memset(&r, 0, sizeof(r));
 	snprintf(r.user, sizeof(r.user), "%s", user);
 	r.has_produce = hp;
-	r.produce     = p;
-	r.has_fetch   = hf;
-	r.fetch       = f;
+	r.produce = p;
+	r.has_fetch = hf;
+	r.fetch = f;
 	return r;
 }
 
@@ -52,7 +52,8 @@ Test(quota, unlimited_by_default_but_counted)
 	cr_assert_eq(evld_quota_user(q, ""), u, "one entry per user");
 	for (int i = 0; i < 100; i++) {
 		evld_quota_charge(u, EVLD_QUOTA_PRODUCE, 10 * MB, 0);
-		evl_assert_ok(evld_quota_check(u, EVLD_QUOTA_PRODUCE, 0, &wait));
+		evl_assert_ok(
+		    evld_quota_check(u, EVLD_QUOTA_PRODUCE, 0, &wait));
 	}
 	evld_quota_charge(u, EVLD_QUOTA_FETCH, 7, 0);
 	cr_assert(evld_quota_stats_get(q, "", &st));
@@ -69,7 +70,7 @@ Test(quota, unlimited_by_default_but_counted)
 Test(quota, burst_then_debt_then_exact_backoff)
 {
 	uint32_t wait = 0;
-	uint64_t t    = 5 * S;
+	uint64_t t = 5 * S;
 
 	evl_assert_ok(evld_quotas_alloc(&q, 1 * MB, 0, NULL, 0));
 	struct evld_quota_user *u = evld_quota_user(q, "");
@@ -80,20 +81,21 @@ Test(quota, burst_then_debt_then_exact_backoff)
 	evl_assert_ok(evld_quota_check(u, EVLD_QUOTA_PRODUCE, t, &wait));
 	/* Charged after serving: a request may overdraw. */
 	evld_quota_charge(u, EVLD_QUOTA_PRODUCE, MB / 2, t);
-	evl_assert_err(evld_quota_check(u, EVLD_QUOTA_PRODUCE, t, &wait),
-	    EVL_ETHROTTLED);
+	evl_assert_err(
+	    evld_quota_check(u, EVLD_QUOTA_PRODUCE, t, &wait), EVL_ETHROTTLED);
 	cr_assert_eq(wait, 500, "half a MB at 1 MB/s: %u ms", wait);
 	/* 100 ms later 100 ms less to wait. */
-	evl_assert_err(evld_quota_check(u, EVLD_QUOTA_PRODUCE, t + S / 10,
-	                   &wait),
+	evl_assert_err(
+	    evld_quota_check(u, EVLD_QUOTA_PRODUCE, t + S / 10, &wait),
 	    EVL_ETHROTTLED);
 	cr_assert_eq(wait, 400);
 	/* One microsecond short of paid: still 1 ms (never 0). */
-	evl_assert_err(evld_quota_check(u, EVLD_QUOTA_PRODUCE, t + S / 2 - 1,
-	                   &wait),
+	evl_assert_err(
+	    evld_quota_check(u, EVLD_QUOTA_PRODUCE, t + S / 2 - 1, &wait),
 	    EVL_ETHROTTLED);
 	cr_assert_eq(wait, 1);
-	evl_assert_ok(evld_quota_check(u, EVLD_QUOTA_PRODUCE, t + S / 2, &wait));
+	evl_assert_ok(
+	    evld_quota_check(u, EVLD_QUOTA_PRODUCE, t + S / 2, &wait));
 	/* The other direction has no limit: never throttled. */
 	evld_quota_charge(u, EVLD_QUOTA_FETCH, 100 * MB, t);
 	evl_assert_ok(evld_quota_check(u, EVLD_QUOTA_FETCH, t, &wait));
@@ -113,13 +115,13 @@ Test(quota, refill_caps_at_one_second)
 	/* An hour idle still leaves one second's worth, not an hour's. */
 	evld_quota_charge(u, EVLD_QUOTA_FETCH, 1000, 0);
 	evld_quota_charge(u, EVLD_QUOTA_FETCH, 1001, 3600ull * S);
-	evl_assert_err(evld_quota_check(u, EVLD_QUOTA_FETCH, 3600ull * S,
-	                   &wait),
+	evl_assert_err(
+	    evld_quota_check(u, EVLD_QUOTA_FETCH, 3600ull * S, &wait),
 	    EVL_ETHROTTLED);
 	cr_assert_eq(wait, 1);
 	/* A clock read that lags another thread's changes nothing. */
-	evl_assert_err(evld_quota_check(u, EVLD_QUOTA_FETCH, 3599ull * S,
-	                   &wait),
+	evl_assert_err(
+	    evld_quota_check(u, EVLD_QUOTA_FETCH, 3599ull * S, &wait),
 	    EVL_ETHROTTLED);
 }
 
@@ -151,8 +153,8 @@ Test(quota, converges_to_the_rate)
 		t += 200; /* the request's own time */
 	}
 	cr_assert(sent >= 10 * rate - req && sent <= 10 * rate + req,
-	    "%llu bytes in 10 s at %llu/s",
-	    (unsigned long long) sent, (unsigned long long) rate);
+	    "%llu bytes in 10 s at %llu/s", (unsigned long long) sent,
+	    (unsigned long long) rate);
 }
 
 Test(quota, rules_override_defaults_per_direction)
@@ -171,14 +173,14 @@ Test(quota, rules_override_defaults_per_direction)
 
 	/* alice: produce 100 (hers), fetch 2000 (the default). */
 	evld_quota_charge(a, EVLD_QUOTA_PRODUCE, 101, 0);
-	evl_assert_err(evld_quota_check(a, EVLD_QUOTA_PRODUCE, 0, &wait),
-	    EVL_ETHROTTLED);
+	evl_assert_err(
+	    evld_quota_check(a, EVLD_QUOTA_PRODUCE, 0, &wait), EVL_ETHROTTLED);
 	cr_assert_eq(wait, 10, "1 byte at 100 B/s is 10 ms, got %u", wait);
 	evld_quota_charge(a, EVLD_QUOTA_FETCH, 2000, 0);
 	evl_assert_ok(evld_quota_check(a, EVLD_QUOTA_FETCH, 0, &wait));
 	evld_quota_charge(a, EVLD_QUOTA_FETCH, 1, 0);
-	evl_assert_err(evld_quota_check(a, EVLD_QUOTA_FETCH, 0, &wait),
-	    EVL_ETHROTTLED);
+	evl_assert_err(
+	    evld_quota_check(a, EVLD_QUOTA_FETCH, 0, &wait), EVL_ETHROTTLED);
 	/* bob: both unlimited. */
 	evld_quota_charge(b, EVLD_QUOTA_PRODUCE, 1ull << 40, 0);
 	evld_quota_charge(b, EVLD_QUOTA_FETCH, 1ull << 40, 0);
@@ -191,10 +193,10 @@ Test(quota, rules_override_defaults_per_direction)
 
 Test(quota, bad_rates_refused)
 {
-	struct evld_quota_rule r = rule("a", true, EVLD_QUOTA_RATE_MAX + 1,
-	    false, 0);
-	evl_assert_err(evld_quotas_alloc(&q, EVLD_QUOTA_RATE_MAX + 1, 0, NULL,
-	                   0),
+	struct evld_quota_rule r
+	    = rule("a", true, EVLD_QUOTA_RATE_MAX + 1, false, 0);
+	evl_assert_err(
+	    evld_quotas_alloc(&q, EVLD_QUOTA_RATE_MAX + 1, 0, NULL, 0),
 	    EVL_EINVAL);
 	evl_assert_err(evld_quotas_alloc(&q, 0, 0, &r, 1), EVL_EINVAL);
 	cr_assert_null(q);
@@ -205,13 +207,13 @@ Test(quota, bad_rates_refused)
 	uint32_t                wait;
 	for (int i = 0; i < 10; i++)
 		evld_quota_charge(u, EVLD_QUOTA_FETCH, UINT64_MAX, 0);
-	evl_assert_err(evld_quota_check(u, EVLD_QUOTA_FETCH, 0, &wait),
-	    EVL_ETHROTTLED);
+	evl_assert_err(
+	    evld_quota_check(u, EVLD_QUOTA_FETCH, 0, &wait), EVL_ETHROTTLED);
 	cr_assert_eq(wait, UINT32_MAX);
 	evld_quota_charge(u, EVLD_QUOTA_PRODUCE, UINT64_MAX, 0); /* empty */
 	evld_quota_charge(u, EVLD_QUOTA_PRODUCE, UINT64_MAX, 0); /* 1 s due */
-	evl_assert_err(evld_quota_check(u, EVLD_QUOTA_PRODUCE, 0, &wait),
-	    EVL_ETHROTTLED);
+	evl_assert_err(
+	    evld_quota_check(u, EVLD_QUOTA_PRODUCE, 0, &wait), EVL_ETHROTTLED);
 	evl_assert_ok(evld_quota_check(u, EVLD_QUOTA_PRODUCE, 2 * S, &wait));
 	/* Names longer than a user name are no user. */
 	char big[EVLD_QUOTA_USER_MAX + 2];
@@ -222,10 +224,10 @@ Test(quota, bad_rates_refused)
 
 Test(quota, metrics)
 {
-	evld_metrics *m;
-	char         *text;
-	size_t        len;
-	uint32_t      wait;
+	evld_metrics          *m;
+	char                  *text;
+	size_t                 len;
+	uint32_t               wait;
 	struct evld_quota_rule r = rule("al\"ice", true, 1000, false, 0);
 
 	evl_assert_ok(evld_metrics_alloc(&m));
@@ -234,8 +236,8 @@ Test(quota, metrics)
 	struct evld_quota_user *a = evld_quota_user(q, "al\"ice");
 	struct evld_quota_user *n = evld_quota_user(q, "");
 	evld_quota_charge(a, EVLD_QUOTA_PRODUCE, 2500, 0);
-	evl_assert_err(evld_quota_check(a, EVLD_QUOTA_PRODUCE, 0, &wait),
-	    EVL_ETHROTTLED);
+	evl_assert_err(
+	    evld_quota_check(a, EVLD_QUOTA_PRODUCE, 0, &wait), EVL_ETHROTTLED);
 	evl_assert_err(evld_quota_check(a, EVLD_QUOTA_PRODUCE, S / 2, &wait),
 	    EVL_ETHROTTLED);
 	evld_quota_charge(n, EVLD_QUOTA_FETCH, 42, 0);
@@ -256,7 +258,8 @@ Test(quota, metrics)
 		cr_assert(strstr(text, want[i]) != NULL, "no %s in\n%s",
 		    want[i], text);
 	evlp_free(text);
-	evl_assert_ok(evld_metrics_collector_remove(m, evld_quotas_collect, q));
+	evl_assert_ok(
+	    evld_metrics_collector_remove(m, evld_quotas_collect, q));
 	evld_metrics_free(m);
 }
 

@@ -129,8 +129,9 @@ EVL_API void evl_client_opts_init(evl_client_opts *o);
  * caller sees EVL_ECONNRESET and decides.  A request a broker quota
  * refuses with EVL_ETHROTTLED (it did nothing) is re-sent whatever it
  * is, after the back-off the broker asked for, within the same timeout;
- * the connection stays up (docs/SECURITY.md, "Quotas").  With tls+tcp:// and no
- * tls_ca_file the connection is encrypted but the broker not verified.
+ * the connection stays up (docs/SECURITY.md, "Quotas").  With
+ * tls+tcp:// and no tls_ca_file the connection is encrypted but the
+ * broker not verified.
  */
 EVL_API int evl_client_open(evl_client **out, const evl_client_opts *o);
 
