@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "config.h"
 #include "logger.h"
 #include "metrics.h"
@@ -62,6 +63,9 @@ struct evld_broker {
 	char                       http_addr[300];
 	struct evld_retention      retention;
 	struct evld_groups        *groups; /* the group coordinator */
+	/* Authentication (security, part A): users, the failure limit. */
+	struct evld_auth auth;
+	bool             auth_ok;
 
 	/* quotas (quota.h): per-user byte rates, always present (a user
 	 * without limits is only counted). */

@@ -212,6 +212,9 @@ struct evld_broker_metrics {
 	evld_counter   *retention_records;
 	evld_counter   *retention_bytes;
 	evld_histogram *store_write; /* observe in microseconds */
+	/* Authentication (security, part A): evlog_auth_total{result}. */
+	evld_counter *auth_ok;
+	evld_counter *auth_failed;
 
 	/* Private: the error cache, one row per known op plus row 0 for
 	 * codes that are no op. */
