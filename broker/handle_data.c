@@ -185,11 +185,12 @@ produce_noack(struct evld_req *r, const evlp_produce_req *m, uint64_t now_us)
 	n->msg       = r->msg;
 	n->pipe      = r->pipe;
 	n->pipe_held = r->pipe_held;
+	/* Charged before the hand-off, as in evld_handle_produce. */
+	evld_quota_charge(r->quota, EVLD_QUOTA_PRODUCE, m->batch.len, now_us);
 	if ((rv = evls_append_submit(r->b->store, &n->app)) != 0) {
 		evlp_free(n);
 		return rv == EVL_ECLOSED ? EVL_ESHUTDOWN : rv;
 	}
-	evld_quota_charge(r->quota, EVLD_QUOTA_PRODUCE, m->batch.len, now_us);
 	r->msg       = NULL;
 	r->pipe_held = false;
 	r->body.p    = NULL;
@@ -207,13 +208,11 @@ produce_noack(struct evld_req *r, const evlp_produce_req *m, uint64_t now_us)
 int
 evld_handle_produce(struct evld_req *r)
 {
-	evlp_produce_req        m;
-	evlp_batch_hdr          hdr;
-	evls_append            *a      = &r->app;
-	uint64_t                now_us = evld_now_us();
-	struct evld_quota_user *qu;
-	size_t                  len;
-	int                     rv;
+	evlp_produce_req m;
+	evlp_batch_hdr   hdr;
+	evls_append     *a      = &r->app;
+	uint64_t         now_us = evld_now_us();
+	int              rv;
 
 	if ((rv = quota_gate(r, EVLD_QUOTA_PRODUCE, now_us)) != 0)
 		return rv;
@@ -255,12 +254,13 @@ evld_handle_produce(struct evld_req *r)
 	a->done      = produce_done;
 	a->arg       = r;
 	r->submit_us = now_us;
-	/* r is not ours once submitted: keep what the charge needs. */
-	qu  = r->quota;
-	len = m.batch.len;
+	/* Charged before the hand-off: the writer may answer, and the
+	 * client send its next request, before this thread runs again,
+	 * and that request must find the debt.  (A submit that fails now
+	 * is the broker closing; its charge does not matter.) */
+	evld_quota_charge(r->quota, EVLD_QUOTA_PRODUCE, m.batch.len, now_us);
 	if ((rv = evls_append_submit(r->b->store, a)) != 0)
 		return rv == EVL_ECLOSED ? EVL_ESHUTDOWN : rv;
-	evld_quota_charge(qu, EVLD_QUOTA_PRODUCE, len, now_us);
 	/* done may already be running on the writer: hands off r. */
 	return EVLD_ASYNC;
 }
