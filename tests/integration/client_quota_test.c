@@ -135,6 +135,24 @@ Test(client_quota, throttled_requests_are_waited_out_not_failed)
 	}
 	evl_assert_ok(evl_producer_flush(p, 20000));
 	evl_producer_close(p);
+
+	/* A group consumer reads all 67 records (~85 KB, five seconds of
+	 * the fetch quota) without an error, in order. */
+	evl_consumer     *k;
+	evl_consumer_opts ko;
+	const char *const topics[] = { "s" };
+	evl_consumer_opts_init(&ko);
+	ko.max_bytes = 16 * KIB;
+	evl_assert_ok(evl_consumer_open(&k, c, "g", topics, 1, &ko));
+	for (uint64_t want = 0; want < 67; want++) {
+		int rv, tries = 0;
+		do
+			rv = evl_consumer_poll(k, &rec, 1000);
+		while (rv == EVL_ETIMEDOUT && ++tries < 30);
+		evl_assert_ok(rv);
+		cr_assert_eq(rec->offset, want);
+	}
+	evl_consumer_close(k);
 	evl_client_close(c);
 }
 
