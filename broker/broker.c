@@ -13,6 +13,7 @@
 #include "group.h"
 #include "http.h"
 #include "ops.h"
+#include "quota.h"
 #include "server.h"
 
 /* How long a stop waits for requests in progress. */
@@ -118,6 +119,15 @@ evld_broker_start(struct evld_broker **out, const struct evld_config *cfg)
 		goto fail;
 	b->collector = true;
 
+	/* quotas: before the server, which serves requests at once. */
+	if ((rv = evld_quotas_alloc(&b->quotas, cfg->quota_produce_bytes,
+	         cfg->quota_fetch_bytes, cfg->quotas, cfg->nquotas)) != 0)
+		goto fail;
+	if ((rv = evld_metrics_collector_add(
+	         b->metrics, evld_quotas_collect, b->quotas)) != 0)
+		goto fail;
+	b->quota_collector = true;
+
 	if ((rv = evld_groups_start(&b->groups, b)) != 0)
 		goto fail;
 	if (evld_broker_auth_on(b)) {
@@ -186,6 +196,9 @@ evld_broker_stop(struct evld_broker *b)
 		evld_retention_stop(b);
 	if (b->collector)
 		evld_metrics_collector_remove(b->metrics, collect_heads, b);
+	if (b->quota_collector)
+		evld_metrics_collector_remove(
+		    b->metrics, evld_quotas_collect, b->quotas);
 	/* Drains the appends still queued (acks=none ones included).  The
 	 * store closes before the socket: NNG 1.5.2's nng_close can hang
 	 * under load (nanomsg/nng#1543), and by then nothing is left
@@ -197,6 +210,7 @@ evld_broker_stop(struct evld_broker *b)
 	atomic_store(&b->store_closed, true);
 	evld_server_close(b->server);
 	evld_server_free(b->server);
+	evld_quotas_free(b->quotas); /* no request can reach it now */
 	if (b->waiters_ok)
 		evld_waiters_fini(&b->waiters);
 	if (b->auth_ok)

@@ -33,6 +33,7 @@
 struct evld_server;
 struct evld_http;
 struct evld_groups;
+struct evld_quotas;
 
 /* The background retention job (retention.c). */
 struct evld_retention {
@@ -65,6 +66,11 @@ struct evld_broker {
 	/* Authentication (security, part A): users, the failure limit. */
 	struct evld_auth auth;
 	bool             auth_ok;
+
+	/* quotas (quota.h): per-user byte rates, always present (a user
+	 * without limits is only counted). */
+	struct evld_quotas *quotas;
+	bool                quota_collector;
 };
 
 /*

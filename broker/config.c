@@ -35,6 +35,9 @@ enum opt_kind {
 	K_CONFIG,    /* --config: flag and EVLOG_CONFIG only */
 	K_HELP,      /* --help: flag only */
 	K_VERSION,   /* --version: flag only */
+	/* quotas */
+	K_RATE,  /* bytes/s as K_SIZE, into a uint64_t, 0..RATE_MAX */
+	K_QUOTA, /* USER:produce=N,fetch=N; repeatable like K_LISTEN */
 };
 
 struct opt {
@@ -91,6 +94,16 @@ static const struct opt opts[] = {
 	    "error|warn|info|debug", "log verbosity (default warn)" },
 	{ "config", K_CONFIG, OFF(config_file), 0, 0, "FILE",
 	    "read 'name = value' lines from FILE first" },
+	/* quotas (docs/SECURITY.md, "Quotas") */
+	{ "quota-produce-bytes", K_RATE, OFF(quota_produce_bytes), 0,
+	    EVLD_QUOTA_RATE_MAX, "N[k|m|g]",
+	    "produce bytes/s per user (default 0: unlimited)" },
+	{ "quota-fetch-bytes", K_RATE, OFF(quota_fetch_bytes), 0,
+	    EVLD_QUOTA_RATE_MAX, "N[k|m|g]",
+	    "fetch bytes/s per user (default 0: unlimited)" },
+	{ "quota", K_QUOTA, OFF(quotas), 0, EVLD_QUOTA_RATE_MAX,
+	    "USER:produce=N,fetch=N",
+	    "one user's quotas; repeatable; USER empty: anonymous" },
 	{ "help", K_HELP, 0, 0, 0, NULL, "print this help and exit" },
 	{ "version", K_VERSION, 0, 0, 0, NULL, "print the version and exit" },
 };
@@ -116,6 +129,7 @@ struct parse {
 	bool                http_set; /* some layer said --http (maybe off) */
 	char               *err;
 	size_t              errlen;
+	enum layer          quota_layer; /* as listen_layer, for --quota */
 };
 
 static int
@@ -308,6 +322,115 @@ listen_add(struct parse *p, enum layer layer, const char *src, const char *v)
 	return 0;
 }
 
+/* ---- quotas --------------------------------------------------------- */
+
+static bool
+quota_user_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+	    ch == '@' || ch == '-';
+}
+
+/*
+ * Parses "USER:produce=N,fetch=N" (either key may be left out, not
+ * both) into *q.  USER is empty for the anonymous user.
+ */
+static int
+quota_rule_parse(struct parse *p, const char *src, const char *v,
+    struct evld_quota_rule *q)
+{
+	const char *colon = strchr(v, ':');
+	char        buf[128];
+	char       *rest, *tok;
+	size_t      ulen;
+
+	memset(q, 0, sizeof(*q));
+	if (colon == NULL)
+		return fail(p, src,
+		    "invalid value \"%s\" (expected USER:produce=N,fetch=N)",
+		    v);
+	ulen = (size_t) (colon - v);
+	if (ulen > EVLD_QUOTA_USER_MAX)
+		return fail(p, src, "user name longer than %d bytes",
+		    EVLD_QUOTA_USER_MAX);
+	for (size_t i = 0; i < ulen; i++)
+		if (!quota_user_char(v[i]))
+			return fail(p, src,
+			    "invalid user \"%.*s\" (letters, digits, "
+			    "'.', '_', '@', '-')",
+			    (int) ulen, v);
+	memcpy(q->user, v, ulen);
+	q->user[ulen] = '\0';
+	if (snprintf(buf, sizeof(buf), "%s", colon + 1) >= (int) sizeof(buf) ||
+	    buf[0] == '\0')
+		return fail(p, src,
+		    "invalid value \"%s\" (expected USER:produce=N,fetch=N)",
+		    v);
+	rest = buf;
+	while ((tok = strsep(&rest, ",")) != NULL) {
+		char     *eq = strchr(tok, '=');
+		uint64_t  n;
+		bool     *has;
+		uint64_t *field;
+
+		if (eq == NULL)
+			return fail(p, src, "expected produce=N or fetch=N, "
+			    "not \"%s\"", tok);
+		*eq = '\0';
+		if (strcmp(tok, "produce") == 0) {
+			has   = &q->has_produce;
+			field = &q->produce;
+		} else if (strcmp(tok, "fetch") == 0) {
+			has   = &q->has_fetch;
+			field = &q->fetch;
+		} else {
+			return fail(p, src, "unknown quota \"%s\" (produce "
+			    "or fetch)", tok);
+		}
+		if (*has)
+			return fail(p, src, "%s given twice", tok);
+		if (u64_parse(eq + 1, true, &n) != 0 ||
+		    n > EVLD_QUOTA_RATE_MAX)
+			return fail(p, src,
+			    "invalid %s rate \"%s\" (expected a size from 0 "
+			    "to %llu)",
+			    tok, eq + 1,
+			    (unsigned long long) EVLD_QUOTA_RATE_MAX);
+		*has   = true;
+		*field = n;
+	}
+	return 0;
+}
+
+/* Adds a --quota rule; the first rule from a higher layer drops the
+ * lower layers' rules, as with --listen.  A user twice in one layer is
+ * an error: which one was meant? */
+static int
+quota_add(struct parse *p, enum layer layer, const char *src, const char *v)
+{
+	struct evld_config     *c = p->c;
+	struct evld_quota_rule  q, *grown;
+	int                     rv;
+
+	if ((rv = quota_rule_parse(p, src, v, &q)) != 0)
+		return rv;
+	if (p->quota_layer != layer) {
+		c->nquotas     = 0;
+		p->quota_layer = layer;
+	}
+	for (size_t i = 0; i < c->nquotas; i++)
+		if (strcmp(c->quotas[i].user, q.user) == 0)
+			return fail(p, src, "a second quota for user \"%s\"",
+			    q.user);
+	grown = evlp_realloc(c->quotas, (c->nquotas + 1) * sizeof(q));
+	if (grown == NULL)
+		return nomem(p);
+	c->quotas              = grown;
+	c->quotas[c->nquotas++] = q;
+	return 0;
+}
+
 static int
 bad_choice(struct parse *p, const char *src, const char *v,
     const struct opt *o)
@@ -389,6 +512,16 @@ opt_apply(struct parse *p, const struct opt *o, const char *v,
 		else
 			*(uint32_t *) (base + o->off) = (uint32_t) n;
 		return 0;
+	case K_RATE:
+		if (u64_parse(v, true, &n) != 0 || n > o->max)
+			return fail(p, src,
+			    "invalid value \"%s\" (expected a size from 0 to "
+			    "%llu)",
+			    v, (unsigned long long) o->max);
+		*(uint64_t *) (base + o->off) = n;
+		return 0;
+	case K_QUOTA:
+		return quota_add(p, layer, src, v);
 	case K_HELP:
 	case K_VERSION:
 		break;
@@ -466,10 +599,11 @@ file_load(struct parse *p, const char *path, const char *from)
 	return rv;
 }
 
-/* EVLOG_LISTEN holds comma-separated URLs. */
+/* EVLOG_LISTEN holds comma-separated URLs; EVLOG_QUOTA rules separated
+ * by ';' (a rule has commas of its own). */
 static int
 env_listen(struct parse *p, const struct opt *o, const char *v,
-    const char *src)
+    const char *src, const char *sep)
 {
 	char *copy = evlp_strdup(v);
 	char *rest = copy;
@@ -478,7 +612,7 @@ env_listen(struct parse *p, const struct opt *o, const char *v,
 
 	if (copy == NULL)
 		return nomem(p);
-	while (rv == 0 && (tok = strsep(&rest, ",")) != NULL)
+	while (rv == 0 && (tok = strsep(&rest, sep)) != NULL)
 		rv = opt_apply(p, o, trim(tok), L_ENV, src);
 	evlp_free(copy);
 	return rv;
@@ -501,7 +635,9 @@ env_load(struct parse *p, char **envp)
 		if ((v = env_get(envp, name)) == NULL)
 			continue;
 		if (o->kind == K_LISTEN)
-			rv = env_listen(p, o, v, name);
+			rv = env_listen(p, o, v, name, ",");
+		else if (o->kind == K_QUOTA)
+			rv = env_listen(p, o, v, name, ";");
 		else
 			rv = opt_apply(p, o, v, L_ENV, name);
 		if (rv != 0)
@@ -716,6 +852,7 @@ evld_config_fini(struct evld_config *c)
 	evlp_free(c->tls_ca);
 	evlp_free(c->tls_client_user);
 	evlp_free(c->users_file);
+	evlp_free(c->quotas); /* quotas */
 	evld_config_init(c);
 }
 
@@ -744,7 +881,8 @@ evld_config_usage(FILE *out)
 	      "takes URLs separated by commas), or in the --config file as\n"
 	      "'name = value' lines ('#' starts a comment line; listen may\n"
 	      "repeat).  Flags win over the environment, which wins over\n"
-	      "the file.\n",
+	      "the file.  --quota repeats like --listen; EVLOG_QUOTA takes\n"
+	      "rules separated by ';'.\n",
 	    out);
 }
 

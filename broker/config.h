@@ -47,6 +47,22 @@ enum evld_tls_auth {
 	EVLD_TLS_AUTH_REQUIRED,
 };
 
+/* EVLD_QUOTA_USER_MAX is EVLD_USER_MAX (dispatch.h), which config.h
+ * cannot include. */
+#define EVLD_QUOTA_USER_MAX 64
+/* Largest quota rate accepted: 1 TiB/s (quota.c's arithmetic relies on
+ * it). */
+#define EVLD_QUOTA_RATE_MAX ((uint64_t) 1 << 40)
+
+/* One --quota rule: a user's own rates, replacing the defaults for the
+ * directions it names.  user "" is the anonymous user. */
+struct evld_quota_rule {
+	char     user[EVLD_QUOTA_USER_MAX + 1];
+	bool     has_produce, has_fetch;
+	uint64_t produce; /* bytes/s, 0 = unlimited */
+	uint64_t fetch;
+};
+
 /* What main should do after a successful parse. */
 enum evld_config_action {
 	EVLD_CONFIG_RUN,
@@ -91,6 +107,15 @@ struct evld_config {
 	uint32_t retention_check_interval_ms; /* --retention-check-interval */
 
 	enum evld_log_level log_level; /* --log-level */
+
+	/* ---- quotas (docs/SECURITY.md, "Quotas"; broker/quota.h) ----
+	 * Bytes per second per user, 0 = unlimited: the defaults every
+	 * user gets (--quota-produce-bytes, --quota-fetch-bytes), then one
+	 * rule per --quota USER:produce=N,fetch=N overriding them. */
+	uint64_t                 quota_produce_bytes;
+	uint64_t                 quota_fetch_bytes;
+	struct evld_quota_rule  *quotas; /* nquotas of them, owned */
+	size_t                   nquotas;
 };
 
 /*

@@ -50,6 +50,7 @@
 
 struct evld_broker;
 struct evld_req;
+struct evld_quota_user;
 
 typedef int (*evld_handler_fn)(struct evld_req *r);
 
@@ -100,6 +101,10 @@ struct evld_req {
 	int  join_rv;
 	char join_group[EVLD_NAME_MAX + 1];
 	char join_member[64]; /* EVLD_MEMBER_MAX + 1 */
+
+	/* quotas: the user's entry (quota.h), set by produce and fetch
+	 * when they start, kept for a parked fetch's charge on answer. */
+	struct evld_quota_user *quota;
 };
 
 /* evld_req_init prepares a context's request; evld_req_fini frees what

@@ -21,7 +21,14 @@
  * waiter on every partition it asked for, and its context's aio sleeps
  * for max-wait.  An append to any of them fires the waiter, which cancels
  * the sleep; the answer is then read and built on an NNG thread.
+ *
+ * Quotas (quota.h): both ops first ask whether the user is in debt, and
+ * a user who is gets EVL_ETHROTTLED before anything is decoded, queued
+ * or parked.  A produce is charged its batch's bytes when the batch goes
+ * to the writer; a fetch the bytes of its response when it is answered,
+ * a parked one when it wakes.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -29,7 +36,30 @@
 #include "broker.h"
 #include "dispatch.h"
 #include "msg.h"
+#include "quota.h"
 #include "server.h"
+
+/* ---- quotas --------------------------------------------------------- */
+
+/* Finds r's user and refuses the request when the user is in debt in
+ * direction d; the detail is how long to back off. */
+static int
+quota_gate(struct evld_req *r, enum evld_quota_dir d, uint64_t now_us)
+{
+	uint32_t wait_ms;
+
+	r->quota = evld_quota_user(r->b->quotas, r->user);
+	if (evld_quota_check(r->quota, d, now_us, &wait_ms) == 0)
+		return 0;
+	r->detail = wait_ms;
+	snprintf(r->errbuf, sizeof(r->errbuf),
+	    "%s quota of %s%s%s exceeded: back off %u ms",
+	    d == EVLD_QUOTA_PRODUCE ? "produce" : "fetch",
+	    r->user[0] != '\0' ? "user \"" : "the anonymous user", r->user,
+	    r->user[0] != '\0' ? "\"" : "", (unsigned) wait_ms);
+	r->errmsg = r->errbuf;
+	return EVL_ETHROTTLED;
+}
 
 /* ---- produce -------------------------------------------------------- */
 
@@ -132,7 +162,7 @@ produce_topic_check(struct evld_req *r, const char *topic)
 }
 
 static int
-produce_noack(struct evld_req *r, const evlp_produce_req *m)
+produce_noack(struct evld_req *r, const evlp_produce_req *m, uint64_t now_us)
 {
 	struct noack     *n;
 	evlp_produce_resp resp;
@@ -149,12 +179,14 @@ produce_noack(struct evld_req *r, const evlp_produce_req *m)
 	n->app.len       = m->batch.len;
 	n->app.done      = noack_done;
 	n->app.arg       = n;
-	n->submit_us     = evld_now_us();
+	n->submit_us     = now_us;
 	/* The message (the batch's memory) and the pipe's count move to
 	 * the append. */
 	n->msg       = r->msg;
 	n->pipe      = r->pipe;
 	n->pipe_held = r->pipe_held;
+	/* Charged before the hand-off, as in evld_handle_produce. */
+	evld_quota_charge(r->quota, EVLD_QUOTA_PRODUCE, m->batch.len, now_us);
 	if ((rv = evls_append_submit(r->b->store, &n->app)) != 0) {
 		evlp_free(n);
 		return rv == EVL_ECLOSED ? EVL_ESHUTDOWN : rv;
@@ -178,9 +210,12 @@ evld_handle_produce(struct evld_req *r)
 {
 	evlp_produce_req m;
 	evlp_batch_hdr   hdr;
-	evls_append     *a = &r->app;
+	evls_append     *a      = &r->app;
+	uint64_t         now_us = evld_now_us();
 	int              rv;
 
+	if ((rv = quota_gate(r, EVLD_QUOTA_PRODUCE, now_us)) != 0)
+		return rv;
 	if ((rv = evlp_produce_req_decode(r->body, &m)) != 0)
 		return rv;
 	if (m.acks > EVLP_ACKS_FSYNC) {
@@ -204,7 +239,7 @@ evld_handle_produce(struct evld_req *r)
 	r->records = hdr.count;
 
 	if (m.acks == EVLP_ACKS_NONE)
-		return produce_noack(r, &m);
+		return produce_noack(r, &m, now_us);
 
 	memset(a, 0, sizeof(*a));
 	a->topic     = r->topic;
@@ -218,7 +253,12 @@ evld_handle_produce(struct evld_req *r)
 	a->expected_version = m.expected_version;
 	a->done      = produce_done;
 	a->arg       = r;
-	r->submit_us = evld_now_us();
+	r->submit_us = now_us;
+	/* Charged before the hand-off: the writer may answer, and the
+	 * client send its next request, before this thread runs again,
+	 * and that request must find the debt.  (A submit that fails now
+	 * is the broker closing; its charge does not matter.) */
+	evld_quota_charge(r->quota, EVLD_QUOTA_PRODUCE, m.batch.len, now_us);
 	if ((rv = evls_append_submit(r->b->store, a)) != 0)
 		return rv == EVL_ECLOSED ? EVL_ESHUTDOWN : rv;
 	/* done may already be running on the writer: hands off r. */
@@ -356,6 +396,16 @@ fetch_build(struct evld_req *r, const evlp_fetch_req *req, bool *data,
 	return rv;
 }
 
+/* The fetch is answered with r->resp (rv 0): charge its bytes. */
+static int
+fetch_charged(struct evld_req *r, int rv)
+{
+	if (rv == 0 && r->resp != NULL)
+		evld_quota_charge(r->quota, EVLD_QUOTA_FETCH,
+		    nng_msg_len(r->resp), evld_now_us());
+	return rv;
+}
+
 /* A waiter fired: cut the context's sleep short.  Registry lock held. */
 static void
 fetch_fire(struct evld_waiter *w, void *arg)
@@ -384,7 +434,7 @@ fetch_resume(struct evld_req *r)
 	evld_req_park_release(r);
 	if ((rv = evlp_fetch_req_decode(r->body, &m)) != 0)
 		return rv;
-	return fetch_build(r, &m, &data, &failed);
+	return fetch_charged(r, fetch_build(r, &m, &data, &failed));
 }
 
 /* Fills r's waiter with one entry per requested partition. */
@@ -449,12 +499,14 @@ evld_handle_fetch(struct evld_req *r)
 	bool           data, failed;
 	int            rv;
 
+	if ((rv = quota_gate(r, EVLD_QUOTA_FETCH, evld_now_us())) != 0)
+		return rv;
 	if ((rv = evlp_fetch_req_decode(r->body, &m)) != 0)
 		return rv;
 	if ((rv = fetch_build(r, &m, &data, &failed)) != 0)
 		return rv;
 	if (data || failed || m.max_wait_ms == 0 || m.count == 0)
-		return 0;
+		return fetch_charged(r, 0);
 
 	/* Nothing yet: park.  Past the cap, tell the client to back off
 	 * rather than hold yet another context. */
@@ -472,14 +524,14 @@ evld_handle_fetch(struct evld_req *r)
 	if ((rv = evld_waiters_add(&r->b->waiters, &r->waiter)) != 0) {
 		/* Shutting down: answer with the empty read. */
 		evld_req_park_release(r);
-		return 0;
+		return fetch_charged(r, 0);
 	}
 	/* An append between the read and the registration fired nobody:
 	 * look at the heads again now that we are registered. */
 	if (fetch_heads_moved(r, &m)) {
 		(void) evld_waiters_remove(&r->b->waiters, &r->waiter);
 		evld_req_park_release(r);
-		return fetch_build(r, &m, &data, &failed);
+		return fetch_charged(r, fetch_build(r, &m, &data, &failed));
 	}
 	nng_msg_free(r->resp); /* rebuilt when it wakes */
 	r->resp   = NULL;

@@ -564,9 +564,12 @@ sample_start(struct sbuf *b, const char *name, const char *suffix,
 	sb_puts(b, "} ");
 }
 
+/* How write_sample renders its value. */
+enum sample_kind { SAMPLE_U64, SAMPLE_I64, SAMPLE_SECONDS };
+
 static int
-write_sample(evld_metrics_writer *w, const char *const *labels, bool neg,
-    uint64_t u, int64_t i)
+write_sample(evld_metrics_writer *w, const char *const *labels,
+    enum sample_kind kind, uint64_t u, int64_t i)
 {
 	struct sbuf names = { 0 };
 	struct sbuf text  = { 0 };
@@ -581,8 +584,10 @@ write_sample(evld_metrics_writer *w, const char *const *labels, bool neg,
 	if (rv == 0) {
 		b = &w->cur->body;
 		sample_start(b, w->cur->name, "", text.p, NULL, 0, false);
-		if (neg)
+		if (kind == SAMPLE_I64)
 			sb_i64(b, i);
+		else if (kind == SAMPLE_SECONDS)
+			sb_seconds(b, u);
 		else
 			sb_u64(b, u);
 		sb_puts(b, "\n");
@@ -600,14 +605,22 @@ int
 evld_metrics_write_u64(
     evld_metrics_writer *w, const char *const *labels, uint64_t v)
 {
-	return write_sample(w, labels, false, v, 0);
+	return write_sample(w, labels, SAMPLE_U64, v, 0);
 }
 
 int
 evld_metrics_write_i64(
     evld_metrics_writer *w, const char *const *labels, int64_t v)
 {
-	return write_sample(w, labels, true, 0, v);
+	return write_sample(w, labels, SAMPLE_I64, 0, v);
+}
+
+/* quotas: throttle time is a counter of seconds, rendered exactly. */
+int
+evld_metrics_write_seconds(
+    evld_metrics_writer *w, const char *const *labels, uint64_t us)
+{
+	return write_sample(w, labels, SAMPLE_SECONDS, us, 0);
 }
 
 static void

@@ -178,6 +178,10 @@ int evld_metrics_write_u64(
     evld_metrics_writer *w, const char *const *labels, uint64_t v);
 int evld_metrics_write_i64(
     evld_metrics_writer *w, const char *const *labels, int64_t v);
+/* A sample of us microseconds rendered in seconds, exactly ("1.5"), for
+ * counters of time in Prometheus' base unit. */
+int evld_metrics_write_seconds(
+    evld_metrics_writer *w, const char *const *labels, uint64_t us);
 
 /*
  * evld_metrics_render writes every registered series, then every

@@ -31,7 +31,8 @@
 #define DEFAULT_CONNECT_MS   5000
 #define RECONNECT_MIN_MS     20
 #define RECONNECT_MAX_MS     1000
-/* Back-off before re-sending after EVL_EBUSY/EVL_ESHUTDOWN with no hint. */
+/* Back-off before re-sending after EVL_EBUSY/EVL_ESHUTDOWN/EVL_ETHROTTLED
+ * with no hint. */
 #define RETRY_BACKOFF_MS     50
 
 uint64_t
@@ -340,17 +341,30 @@ evlc_call(evl_client *c, uint8_t op, evlc_encode_fn enc, const void *arg,
 				nng_msleep(RETRY_BACKOFF_MS / 5);
 			continue;
 		}
-		if (!(flags & EVLC_IDEMPOTENT) || !retryable(rv))
+		/* A quota's EVL_ETHROTTLED is answered before the broker
+		 * does anything, so any request may be re-sent after it,
+		 * idempotent or not; but not a login step, whose
+		 * EVL_ETHROTTLED is a lockout to report (auth.c). */
+		if (!(rv == EVL_ETHROTTLED && !(flags & EVLC_NOAUTH)) &&
+		    (!(flags & EVLC_IDEMPOTENT) || !retryable(rv)))
 			break;
 		/* Re-send.  After a reset the request waits in REQ's send
-		 * queue for the re-dialed pipe; after busy/shutdown the
-		 * broker's hint (or a short pause) spaces the retries. */
+		 * queue for the re-dialed pipe; after busy/shutdown/throttled
+		 * the broker's hint (or a short pause) spaces the retries. */
 		if (rv != EVL_ECONNRESET) {
 			uint64_t pause = detail > 0 ? (uint64_t) detail
 			                            : RETRY_BACKOFF_MS;
 			now = evlc_now_ms();
-			if (now + pause >= deadline)
+			if (now + pause >= deadline) {
+				/* Throttled past the deadline: wait it out
+				 * anyway, so that callers which retry (the
+				 * reader, the consumer) do not hammer a
+				 * broker that asked for quiet. */
+				if (rv == EVL_ETHROTTLED && deadline > now)
+					nng_msleep(
+					    (nng_duration) (deadline - now));
 				break;
+			}
 			nng_msleep((nng_duration) pause);
 		}
 	}

@@ -148,8 +148,11 @@ int evlc_resp_check(evl_client *c, nng_msg *msg, uint8_t op, uint32_t id,
  * evlc_call sends one request and waits for its answer, within the
  * client timeout plus extra_ms (a long poll's wait).  Idempotent requests
  * are re-sent after EVL_ECONNRESET, EVL_EBUSY and EVL_ESHUTDOWN while
- * time is left.  On 0, resp holds the response (caller releases with
- * evlc_resp_fini).  A broker error status is returned as is, with its
+ * time is left; every request is re-sent after EVL_ETHROTTLED (a quota:
+ * the broker did nothing), after waiting the detail's milliseconds, and
+ * one throttled past the deadline waits until the deadline before it
+ * returns EVL_ETHROTTLED.  On 0, resp holds the response (caller
+ * releases with evlc_resp_fini).  A broker error status is returned as is, with its
  * message in c's errmsg.
  */
 int evlc_call(evl_client *c, uint8_t op, evlc_encode_fn enc, const void *arg,

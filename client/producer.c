@@ -688,10 +688,19 @@ part_cb(void *arg)
 			/* The re-send waits in REQ's queue for a pipe. */
 			send_start(part);
 		} else {
+			/* The broker's hint (a quota's debt may be long),
+			 * but no later than the batch's deadline, which the
+			 * re-send then reports. */
+			uint64_t now   = evlc_now_ms();
+			uint64_t left  = b->deadline_ms > now
+			     ? b->deadline_ms - now
+			     : 0;
+			uint64_t pause = detail > 0 ? (uint64_t) detail
+			                            : RETRY_BACKOFF_MS;
+			if (pause > left)
+				pause = left;
 			part->state = PART_BACKOFF;
-			part_kick(part, KICK_SLEEP,
-			    detail > 0 && detail < 60000 ? (nng_duration) detail
-			                                 : RETRY_BACKOFF_MS);
+			part_kick(part, KICK_SLEEP, (nng_duration) pause);
 		}
 		part_unlock(part);
 		return;

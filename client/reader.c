@@ -383,7 +383,8 @@ static bool
 conn_error(int rv)
 {
 	return rv == EVL_ECONNRESET || rv == EVL_ECONNREFUSED ||
-	    rv == EVL_ETIMEDOUT || rv == EVL_ESHUTDOWN || rv == EVL_EBUSY;
+	    rv == EVL_ETIMEDOUT || rv == EVL_ESHUTDOWN || rv == EVL_EBUSY ||
+	    rv == EVL_ETHROTTLED;
 }
 
 int

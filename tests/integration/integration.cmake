@@ -37,3 +37,8 @@ if(TARGET evl_test_harness)
 	evl_test(broker_group_test integration/broker_group_test.c integration
 		evl_test_harness)
 endif()
+# quotas on the wire (in-process broker; broker/quota.c).
+if(TARGET evl_test_harness)
+	evl_test(broker_quota_raw_test integration/broker_quota_raw_test.c
+		integration evl_test_harness)
+endif()

@@ -14,3 +14,5 @@ evl_test(broker_dispatch_test unit/broker_dispatch_test.c unit evl_broker)
 evl_test(broker_assign_test unit/broker_assign_test.c unit evl_broker)
 # The users file and the authenticator (broker/users.c, auth.c).
 evl_test(broker_users_test unit/broker_users_test.c unit evl_test_harness)
+# quotas: the token buckets on a fake clock (broker/quota.c).
+evl_test(broker_quota_test unit/broker_quota_test.c unit evl_broker)

@@ -520,3 +520,89 @@ Test(config, fini_then_reuse)
 	evl_assert_ok(parse(&c, NULL, NULL, err, sizeof(err)));
 	cr_assert_eq(c.nlisten, 1);
 }
+
+/* ---- quotas ---------------------------------------------------------- */
+
+Test(config, quota_defaults_and_rules)
+{
+	evl_assert_ok(parse(&c, NULL, NULL, err, sizeof(err)));
+	cr_assert_eq(c.quota_produce_bytes, 0);
+	cr_assert_eq(c.quota_fetch_bytes, 0);
+	cr_assert_eq(c.nquotas, 0);
+
+	evl_assert_ok(parse(&c,
+	    ARGS("--quota-produce-bytes", "1m", "--quota-fetch-bytes=4096",
+	        "--quota", "alice:produce=2k,fetch=0", "--quota",
+	        ":fetch=8m"),
+	    NULL, err, sizeof(err)));
+	cr_assert_eq(c.quota_produce_bytes, 1u << 20);
+	cr_assert_eq(c.quota_fetch_bytes, 4096);
+	cr_assert_eq(c.nquotas, 2);
+	cr_assert_str_eq(c.quotas[0].user, "alice");
+	cr_assert(c.quotas[0].has_produce && c.quotas[0].has_fetch);
+	cr_assert_eq(c.quotas[0].produce, 2048);
+	cr_assert_eq(c.quotas[0].fetch, 0);
+	cr_assert_str_eq(c.quotas[1].user, ""); /* anonymous */
+	cr_assert_not(c.quotas[1].has_produce);
+	cr_assert_eq(c.quotas[1].fetch, 8u << 20);
+}
+
+Test(config, quota_layers_replace_like_listen)
+{
+	const char *path = conf_file("quota = a:produce=1k\n"
+	                             "quota = b:produce=2k\n");
+	evl_assert_ok(parse(&c, ARGS("--config", path), NULL, err,
+	    sizeof(err)));
+	cr_assert_eq(c.nquotas, 2);
+	evld_config_fini(&c);
+	evl_assert_ok(parse(&c, ARGS("--config", path),
+	    ENV("EVLOG_QUOTA=c:fetch=1k; d:produce=3k,fetch=4k"), err,
+	    sizeof(err)));
+	cr_assert_eq(c.nquotas, 2);
+	cr_assert_str_eq(c.quotas[0].user, "c");
+	cr_assert_str_eq(c.quotas[1].user, "d");
+	cr_assert_eq(c.quotas[1].fetch, 4096);
+	evl_assert_ok(parse(&c, ARGS("--config", path, "--quota", "e:fetch=1"),
+	    ENV("EVLOG_QUOTA=c:fetch=1k"), err, sizeof(err)));
+	cr_assert_eq(c.nquotas, 1);
+	cr_assert_str_eq(c.quotas[0].user, "e");
+	unlink(path);
+}
+
+Test(config, quota_bad_values)
+{
+	assert_fails(parse(&c, ARGS("--quota", "alice"), NULL, err,
+	                 sizeof(err)),
+	    "--quota", "USER:produce=N,fetch=N");
+	assert_fails(parse(&c, ARGS("--quota", "alice:"), NULL, err,
+	                 sizeof(err)),
+	    "--quota");
+	assert_fails(parse(&c, ARGS("--quota", "al ice:produce=1"), NULL, err,
+	                 sizeof(err)),
+	    "--quota", "invalid user");
+	assert_fails(parse(&c, ARGS("--quota", "a:produce=1,produce=2"), NULL,
+	                 err, sizeof(err)),
+	    "--quota", "produce given twice");
+	assert_fails(parse(&c, ARGS("--quota", "a:read=1"), NULL, err,
+	                 sizeof(err)),
+	    "--quota", "unknown quota \"read\"");
+	assert_fails(parse(&c, ARGS("--quota", "a:fetch=1x"), NULL, err,
+	                 sizeof(err)),
+	    "--quota", "invalid fetch rate \"1x\"");
+	assert_fails(parse(&c, ARGS("--quota", "a:fetch=2g", "--quota",
+	                     "a:produce=1"),
+	                 NULL, err, sizeof(err)),
+	    "--quota", "a second quota for user \"a\"");
+	assert_fails(parse(&c, ARGS("--quota-produce-bytes", "-1"), NULL, err,
+	                 sizeof(err)),
+	    "--quota-produce-bytes", "invalid value \"-1\"");
+	assert_fails(parse(&c, ARGS("--quota-fetch-bytes", "2048g"), NULL, err,
+	                 sizeof(err)),
+	    "--quota-fetch-bytes");
+	assert_fails(parse(&c, NULL, ENV("EVLOG_QUOTA=a:produce=1;b"), err,
+	                 sizeof(err)),
+	    "EVLOG_QUOTA");
+	/* Nothing half-parsed stays behind. */
+	cr_assert_eq(c.nquotas, 0);
+	cr_assert_null(c.quotas);
+}

@@ -38,3 +38,15 @@ if(TARGET evl_client AND TARGET evlogd)
 			example_shipping)
 	endif()
 endif()
+# quotas through libevlog (a throttled evlogd child).
+if(TARGET evl_client AND TARGET evlogd)
+	set(EVL_TEST_EXTRA_SOURCES integration/client_util.c)
+	evl_test(client_quota_test integration/client_quota_test.c integration
+		evl_client)
+	unset(EVL_TEST_EXTRA_SOURCES)
+	target_compile_definitions(client_quota_test PRIVATE
+		EVLCT_EVLOGD="$<TARGET_FILE:evlogd>")
+	target_include_directories(client_quota_test PRIVATE
+		${CMAKE_CURRENT_SOURCE_DIR}/integration)
+	add_dependencies(client_quota_test evlogd)
+endif()

@@ -137,8 +137,12 @@ EVL_API void evl_client_opts_init(evl_client_opts *o);
  * EVL_ECONNRESET; the library itself re-sends the idempotent ones
  * (fetches, metadata and admin reads, offsets) while time is left.
  * Topic create/alter/delete and evl_produce_sync are not re-sent: the
- * caller sees EVL_ECONNRESET and decides.  With tls+tcp:// and no
- * tls_ca_file the connection is encrypted but the broker not verified.
+ * caller sees EVL_ECONNRESET and decides.  A request a broker quota
+ * refuses with EVL_ETHROTTLED (it did nothing) is re-sent whatever it
+ * is, after the back-off the broker asked for, within the same timeout;
+ * the connection stays up (docs/SECURITY.md, "Quotas").  With
+ * tls+tcp:// and no tls_ca_file the connection is encrypted but the
+ * broker not verified.
  *
  * With opts.user, open also logs in: EVL_EAUTH for an unknown user, a
  * wrong password or a broker that failed to prove itself (one message
