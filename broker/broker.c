@@ -13,6 +13,7 @@
 #include "group.h"
 #include "http.h"
 #include "ops.h"
+#include "protected.h"
 #include "server.h"
 
 /* How long a stop waits for requests in progress. */
@@ -84,13 +85,22 @@ evld_broker_start(struct evld_broker **out, const struct evld_config *cfg)
 {
 	struct evld_broker *b;
 	evls_options        o;
+	struct evld_log     log;
+	char                err[768];
 	int                 rv;
 
+	/* Before anything listens, or the store is even opened. */
+	evld_log_init(&log);
+	log.level = cfg->log_level;
+	if ((rv = evld_protected_check(cfg, err, sizeof(err))) != 0) {
+		evld_log_error(&log, "%s", err);
+		return rv;
+	}
 	if (EVLP_ALLOC_STRUCT(b) == NULL)
 		return EVL_ENOMEM;
 	b->cfg = cfg;
-	evld_log_init(&b->log);
-	b->log.level = cfg->log_level;
+	b->log = log;
+	pthread_mutex_init(&b->topics_mu, NULL);
 	atomic_init(&b->stopping, false);
 	atomic_init(&b->store_closed, false);
 
@@ -123,9 +133,8 @@ evld_broker_start(struct evld_broker **out, const struct evld_config *cfg)
 	if ((rv = evld_server_start(&b->server, b)) != 0)
 		goto fail;
 	if (cfg->http != NULL) {
-		char err[256];
 		rv = evld_http_start(&b->http, cfg->http, b->metrics, health, b,
-		    err, sizeof(err));
+		    cfg->http_token, err, sizeof(err));
 		if (rv != 0) {
 			evld_log_error(&b->log, "%s", err);
 			goto fail;
@@ -183,6 +192,7 @@ evld_broker_stop(struct evld_broker *b)
 	if (b->bm_ok)
 		evld_broker_metrics_fini(&b->bm);
 	evld_metrics_free(b->metrics);
+	pthread_mutex_destroy(&b->topics_mu);
 	evlp_free(b);
 }
 

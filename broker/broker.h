@@ -61,6 +61,10 @@ struct evld_broker {
 	char                       http_addr[300];
 	struct evld_retention      retention;
 	struct evld_groups        *groups; /* the group coordinator */
+
+	/* Part C (issue 8): held from counting the topics to creating one,
+	 * so concurrent creates cannot pass --max-topics (limits.c). */
+	pthread_mutex_t topics_mu;
 };
 
 /*

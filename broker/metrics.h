@@ -196,6 +196,7 @@ int evld_metrics_render(evld_metrics *m, char **out, size_t *len);
  */
 #define EVLD_METRICS_MAX_OP 256
 #define EVLD_METRICS_MAX_ERR 128 /* errors cached; others take a lock */
+#define EVLD_METRICS_LIMITS 5    /* enum evld_limit's values */
 
 struct evld_broker_metrics {
 	evld_metrics   *m; /* borrowed */
@@ -208,6 +209,11 @@ struct evld_broker_metrics {
 	evld_counter   *retention_records;
 	evld_counter   *retention_bytes;
 	evld_histogram *store_write; /* observe in microseconds */
+
+	/* Part C (issue 8): connections and the limits hit. */
+	evld_gauge   *connections; /* pipes open now */
+	/* Refusals by enum evld_limit (limits.h), connections included. */
+	evld_counter *limit_hits[EVLD_METRICS_LIMITS];
 
 	/* Private: the error cache, one row per known op plus row 0 for
 	 * codes that are no op. */

@@ -28,6 +28,7 @@
 
 #include "alloc.h"
 #include "broker.h"
+#include "limits.h"
 #include "server.h"
 
 enum sctx_state {
@@ -83,7 +84,14 @@ struct evld_server {
 	size_t            pipe_cap; /* power of two */
 	size_t            npipes;
 	uint32_t          max_outstanding;
+	/* --max-connections: pipes over it are closed at ADD_PRE.  The
+	 * warning is logged at most every CONN_WARN_MS, with a count. */
+	uint32_t max_connections;
+	uint64_t conn_warn_ms;
+	uint64_t conn_refused; /* since the last warning */
 };
+
+#define CONN_WARN_MS 10000
 
 /* ---- the pipe table ------------------------------------------------- */
 
@@ -191,32 +199,77 @@ evld_server_pipe_release(struct evld_server *s, uint32_t id)
 	pthread_mutex_unlock(&s->pmu);
 }
 
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+}
+
+/* Counts a pipe refused at --max-connections and warns at most every
+ * CONN_WARN_MS (a flood of connects must not flood the log).  The caller
+ * closes the pipe, after dropping pmu.  Call with pmu held. */
+static void
+conn_refuse(struct evld_server *s)
+{
+	uint64_t now = mono_ms();
+
+	if (s->b->bm_ok)
+		evld_limit_count(&s->b->bm, EVLD_LIMIT_CONNECTIONS);
+	s->conn_refused++;
+	if (s->conn_warn_ms != 0 && now - s->conn_warn_ms < CONN_WARN_MS)
+		return;
+	evld_log_warn(&s->b->log,
+	    "connection limit reached (--max-connections %u): refused %llu "
+	    "connection(s)%s",
+	    s->max_connections, (unsigned long long) s->conn_refused,
+	    s->conn_warn_ms != 0 ? " since the last warning" : "");
+	s->conn_warn_ms = now != 0 ? now : 1;
+	s->conn_refused = 0;
+}
+
 static void
 pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
 	struct evld_server *s  = arg;
 	uint32_t            id = (uint32_t) nng_pipe_id(p);
-	bool                stopping;
+	bool                stopping, refused;
 
 	switch (ev) {
 	case NNG_PIPE_EV_ADD_PRE:
 		pthread_mutex_lock(&s->mu);
 		stopping = s->stopping;
 		pthread_mutex_unlock(&s->mu);
-		if (stopping)
+		if (stopping) {
 			nng_pipe_close(p);
-		break;
-	case NNG_PIPE_EV_ADD_POST:
+			break;
+		}
+		/* Counted and admitted here, before the pipe joins the
+		 * socket, so a refused one never gets a request in.  The
+		 * count and the insert share the lock: concurrent
+		 * connects cannot overshoot. */
 		pthread_mutex_lock(&s->pmu);
-		if (pipe_insert(s, id) != 0)
+		refused = s->npipes >= s->max_connections;
+		if (refused) {
+			conn_refuse(s);
+		} else if (pipe_insert(s, id) != 0) {
 			evld_log_warn(&s->b->log,
 			    "out of memory tracking a connection; its "
 			    "requests are not limited");
+		} else if (s->b->bm_ok) {
+			evld_gauge_set(s->b->bm.connections, (int64_t) s->npipes);
+		}
 		pthread_mutex_unlock(&s->pmu);
+		if (refused)
+			nng_pipe_close(p);
 		break;
 	case NNG_PIPE_EV_REM_POST:
+		/* A refused pipe was never inserted: removing is a no-op. */
 		pthread_mutex_lock(&s->pmu);
 		pipe_remove(s, id);
+		if (s->b->bm_ok)
+			evld_gauge_set(s->b->bm.connections, (int64_t) s->npipes);
 		pthread_mutex_unlock(&s->pmu);
 		break;
 	default:
@@ -795,6 +848,7 @@ evld_server_start(struct evld_server **out, struct evld_broker *b)
 	s->b               = b;
 	s->max_parked      = cfg->max_parked_fetches;
 	s->max_outstanding = cfg->max_outstanding;
+	s->max_connections = cfg->max_connections;
 	s->max_ctx = EVLD_SERVER_BASE_CTX + EVLD_SERVER_MIN_RECV + s->max_parked;
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
