@@ -522,7 +522,11 @@ on_recv(struct sctx *c)
 	} else if (rv == 0 && !ok) {
 		rv        = EVL_EBUSY;
 		r->detail = EVLD_BUSY_BACKOFF_MS;
-		r->errmsg = "too many requests outstanding on this connection";
+		snprintf(r->errbuf, sizeof(r->errbuf),
+		    "too many requests outstanding on this connection "
+		    "(--max-outstanding %u)",
+		    s->max_outstanding);
+		r->errmsg = r->errbuf;
 	}
 	if (rv == 0)
 		rv = evld_req_handle(r);
