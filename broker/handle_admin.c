@@ -201,10 +201,14 @@ evld_handle_alter_topic(struct evld_req *r)
 		return rv;
 	if ((rv = evls_topic_get(r->b->store, name, &c)) != 0)
 		return rv;
+	/* Only a change of the count is checked: a topic made before the
+	 * limit was lowered keeps its partitions and its other settings
+	 * stay alterable. */
+	if (m.partitions != 0 && m.partitions != c.partitions &&
+	    (rv = evld_limit_partitions(r, m.partitions)) != 0)
+		return rv;
 	if (m.partitions != 0)
 		c.partitions = m.partitions;
-	if ((rv = evld_limit_partitions(r, c.partitions)) != 0)
-		return rv;
 	if ((rv = settings_apply(r, &c, &m.settings)) != 0)
 		return rv;
 	if ((rv = evls_topic_alter(r->b->store, name, &c)) != 0)

@@ -100,6 +100,23 @@ Test(client_limits, partitions)
 	cr_assert_eq(t->config.partitions, 8);
 	evl_topic_info_free(t, 1);
 	evl_client_close(c);
+	evlct_broker_stop(&b, true);
+
+	/* Lowered below an existing topic's count: that topic keeps its
+	 * partitions and its other settings can still change; growing it
+	 * is refused. */
+	const char *lower[] = { "--max-partitions", "2", NULL };
+	char        dir[sizeof(b.dir)];
+	memcpy(dir, b.dir, sizeof(dir));
+	cr_assert_eq(evlct_broker_start(&b, dir, lower), 0);
+	c                = connect_to(b.url, 5000);
+	cfg.retention_ms = 60000;
+	evl_assert_ok(evl_topic_alter(c, "wide", &cfg, EVL_ALTER_RETENTION_MS));
+	cfg.partitions = 9;
+	evl_assert_err(evl_topic_alter(c, "wide", &cfg, EVL_ALTER_PARTITIONS),
+	    EVL_ELIMIT);
+	assert_msg(c, "--max-partitions 2");
+	evl_client_close(c);
 	evlct_broker_stop(&b, false);
 
 	/* --default-partitions above the limit is a configuration error. */
