@@ -5,7 +5,9 @@
  * non-loopback listener without users fails to start, before
  * listening; --max-topics holds for auto-created topics, which the
  * client library cannot reach (it describes a topic before producing);
- * --max-connections closes the extra pipes and counts them.  The limits
+ * --max-connections closes the extra pipes and counts them; --http-token
+ * guards the broker's /metrics (which shows those counts) but not
+ * /healthz.  The limits
  * through libevlog are in client_limits_test.c.
  */
 #include <stdio.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include <nng/nng.h>
+#include <nng/supplemental/http/http.h>
 
 #include "evl_test.h"
 #include "harness.h"
@@ -195,5 +198,80 @@ Test(broker_limits, max_connections)
 	cr_assert_eq(evlt_create_topic(s2, "two", 1), 0);
 	cr_assert_eq(evld_gauge_get(tb.b->bm.connections), 1);
 	nng_close(s2);
+	evlt_broker_stop(&tb, false);
+}
+
+/* GET path on the broker's HTTP endpoint; the status, body into buf. */
+static uint16_t
+http_get(const char *hostport, const char *path, const char *auth,
+    char *buf, size_t len)
+{
+	char             text[300];
+	nng_url         *url;
+	nng_http_client *cli;
+	nng_http_req    *req;
+	nng_http_res    *res;
+	nng_aio         *aio;
+	void            *data;
+	size_t           n;
+	uint16_t         status = 0;
+
+	snprintf(text, sizeof(text), "http://%s%s", hostport, path);
+	cr_assert_eq(nng_url_parse(&url, text), 0);
+	cr_assert_eq(nng_http_client_alloc(&cli, url), 0);
+	cr_assert_eq(nng_http_req_alloc(&req, url), 0);
+	if (auth != NULL)
+		cr_assert_eq(
+		    nng_http_req_set_header(req, "Authorization", auth), 0);
+	cr_assert_eq(nng_http_res_alloc(&res), 0);
+	cr_assert_eq(nng_aio_alloc(&aio, NULL, NULL), 0);
+	nng_aio_set_timeout(aio, 5000);
+	nng_http_client_transact(cli, req, res, aio);
+	nng_aio_wait(aio);
+	buf[0] = '\0';
+	if (nng_aio_result(aio) == 0) {
+		status = nng_http_res_get_status(res);
+		nng_http_res_get_data(res, &data, &n);
+		n = n < len - 1 ? n : len - 1;
+		memcpy(buf, data, n);
+		buf[n] = '\0';
+	}
+	nng_aio_free(aio);
+	nng_http_res_free(res);
+	nng_http_req_free(req);
+	nng_http_client_free(cli);
+	nng_url_free(url);
+	return status;
+}
+
+Test(broker_limits, metrics_behind_the_token)
+{
+	struct evlt_broker tb;
+	const char *const  args[] = { "--http", "127.0.0.1:0", "--http-token",
+		 "t0ken", "--max-topics", "1", NULL };
+	static char        body[1 << 16];
+	nng_socket         s;
+
+	evl_assert_ok(evlt_broker_start(&tb, NULL, args));
+	const char *addr = evld_broker_http_addr(tb.b);
+	cr_assert_not_null(addr);
+	cr_assert_eq(evlt_req_open(&s, tb.url, TIMEOUT_MS, NULL), 0);
+	cr_assert_eq(evlt_create_topic(s, "a", 1), 0);
+	cr_assert_eq(evlt_create_topic(s, "b", 1), EVL_ELIMIT);
+
+	cr_assert_eq(http_get(addr, "/metrics", NULL, body, sizeof(body)), 401);
+	cr_assert(strstr(body, "evlog_") == NULL, "%s", body);
+	cr_assert_eq(http_get(addr, "/metrics", "Bearer nope", body,
+	                 sizeof(body)),
+	    401);
+	cr_assert_eq(http_get(addr, "/healthz", NULL, body, sizeof(body)), 200);
+	cr_assert_eq(http_get(addr, "/metrics", "Bearer t0ken", body,
+	                 sizeof(body)),
+	    200);
+	cr_assert(strstr(body, "evlog_limit_hits_total{limit=\"topics\"} 1\n") !=
+	        NULL,
+	    "%s", body);
+	cr_assert(strstr(body, "evlog_connections 1\n") != NULL, "%s", body);
+	nng_close(s);
 	evlt_broker_stop(&tb, false);
 }
