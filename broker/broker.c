@@ -13,6 +13,7 @@
 #include "group.h"
 #include "http.h"
 #include "ops.h"
+#include "protected.h"
 #include "quota.h"
 #include "server.h"
 
@@ -85,13 +86,22 @@ evld_broker_start(struct evld_broker **out, const struct evld_config *cfg)
 {
 	struct evld_broker *b;
 	evls_options        o;
+	struct evld_log     log;
+	char                err[768];
 	int                 rv;
 
+	/* Before anything listens, or the store is even opened. */
+	evld_log_init(&log);
+	log.level = cfg->log_level;
+	if ((rv = evld_protected_check(cfg, err, sizeof(err))) != 0) {
+		evld_log_error(&log, "%s", err);
+		return rv;
+	}
 	if (EVLP_ALLOC_STRUCT(b) == NULL)
 		return EVL_ENOMEM;
 	b->cfg = cfg;
-	evld_log_init(&b->log);
-	b->log.level = cfg->log_level;
+	b->log = log;
+	pthread_mutex_init(&b->topics_mu, NULL);
 	atomic_init(&b->stopping, false);
 	atomic_init(&b->store_closed, false);
 
@@ -131,7 +141,6 @@ evld_broker_start(struct evld_broker **out, const struct evld_config *cfg)
 	if ((rv = evld_groups_start(&b->groups, b)) != 0)
 		goto fail;
 	if (evld_broker_auth_on(b)) {
-		char err[512];
 		if (cfg->tls_client_user != NULL &&
 		    !evld_user_name_ok(cfg->tls_client_user)) {
 			evld_log_error(&b->log,
@@ -152,9 +161,8 @@ evld_broker_start(struct evld_broker **out, const struct evld_config *cfg)
 	if ((rv = evld_server_start(&b->server, b)) != 0)
 		goto fail;
 	if (cfg->http != NULL) {
-		char err[256];
 		rv = evld_http_start(&b->http, cfg->http, b->metrics, health, b,
-		    err, sizeof(err));
+		    cfg->http_token, err, sizeof(err));
 		if (rv != 0) {
 			evld_log_error(&b->log, "%s", err);
 			goto fail;
@@ -218,6 +226,7 @@ evld_broker_stop(struct evld_broker *b)
 	if (b->bm_ok)
 		evld_broker_metrics_fini(&b->bm);
 	evld_metrics_free(b->metrics);
+	pthread_mutex_destroy(&b->topics_mu);
 	evlp_free(b);
 }
 

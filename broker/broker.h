@@ -71,6 +71,11 @@ struct evld_broker {
 	 * without limits is only counted). */
 	struct evld_quotas *quotas;
 	bool                quota_collector;
+
+
+	/* Part C (issue 8): held from counting the topics to creating one,
+	 * so concurrent creates cannot pass --max-topics (limit.c). */
+	pthread_mutex_t topics_mu;
 };
 
 /*

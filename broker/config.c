@@ -92,6 +92,22 @@ static const struct opt opts[] = {
 	    "how often retention runs (default 60000)" },
 	{ "log-level", K_LOG_LEVEL, OFF(log_level), 0, 0,
 	    "error|warn|info|debug", "log verbosity (default warn)" },
+	/* Part C (issue 8): protected mode, the HTTP token, limits. */
+	{ "insecure", K_BOOL, OFF(insecure), 0, 0, NULL,
+	    "allow non-loopback listeners without --users" },
+	{ "http-token", K_STR, OFF(http_token), 0, 0, "TOKEN",
+	    "/metrics requires 'Authorization: Bearer TOKEN'" },
+	{ "max-connections", K_U32, OFF(max_connections), 1, 1000000, "N",
+	    "connections at once, all listeners (default 10000)" },
+	{ "max-topics", K_U32, OFF(max_topics), 1, 10000000, "N",
+	    "topics in the store (default 10000)" },
+	{ "max-partitions", K_U32, OFF(max_partitions), 1, 65535, "N",
+	    "partitions of one topic (default 1024)" },
+	{ "max-record-bytes", K_SIZE, OFF(max_record_bytes), 1,
+	    (uint64_t) 1 << 30, "N[k|m|g]",
+	    "one record's key+value+headers (default 1m)" },
+	{ "max-groups", K_U32, OFF(max_groups), 1, 10000000, "N",
+	    "consumer groups (default 10000)" },
 	{ "config", K_CONFIG, OFF(config_file), 0, 0, "FILE",
 	    "read 'name = value' lines from FILE first" },
 	/* quotas (docs/SECURITY.md, "Quotas") */
@@ -127,6 +143,7 @@ struct parse {
 	struct evld_config *c; /* the fresh struct being built */
 	enum layer          listen_layer;
 	bool                http_set; /* some layer said --http (maybe off) */
+	bool                record_set; /* some layer said --max-record-bytes */
 	char               *err;
 	size_t              errlen;
 	enum layer          quota_layer; /* as listen_layer, for --quota */
@@ -452,6 +469,8 @@ opt_apply(struct parse *p, const struct opt *o, const char *v,
 	int      i;
 	bool     b;
 
+	if (o->off == OFF(max_record_bytes) && o->kind == K_SIZE)
+		p->record_set = true;
 	if (o->kind == K_BOOL && v == NULL) {
 		*(bool *) (base + o->off) = true;
 		return 0;
@@ -770,6 +789,18 @@ config_finish(struct parse *p)
 	    c->tls_ca == NULL)
 		return fail(p, "tls-client-auth", "%s needs --tls-ca",
 		    tls_auth_names[c->tls_client_auth]);
+	/* A record at the limit must fit in a request with its batch and
+	 * produce framing around it. */
+	if (!p->record_set && c->max_record_bytes >= c->max_message_bytes)
+		c->max_record_bytes = c->max_message_bytes / 2;
+	if (c->max_record_bytes >= c->max_message_bytes)
+		return fail(p, "max-record-bytes",
+		    "%zu must be below --max-message-bytes (%zu)",
+		    c->max_record_bytes, c->max_message_bytes);
+	if (c->default_partitions > c->max_partitions)
+		return fail(p, "default-partitions",
+		    "%u is over --max-partitions (%u)", c->default_partitions,
+		    c->max_partitions);
 	return 0;
 }
 
@@ -788,6 +819,12 @@ evld_config_init(struct evld_config *c)
 	c->max_outstanding             = 256;
 	c->retention_check_interval_ms = 60000;
 	c->log_level                   = EVLD_LOG_WARN;
+	c->insecure                    = false;
+	c->max_connections             = 10000;
+	c->max_topics                  = 10000;
+	c->max_partitions              = 1024;
+	c->max_record_bytes            = (size_t) 1 << 20;
+	c->max_groups                  = 10000;
 }
 
 int
@@ -795,7 +832,8 @@ evld_config_parse(struct evld_config *c, int argc, char **argv,
     char **envp, char *err, size_t errlen)
 {
 	struct evld_config fresh;
-	struct parse       p      = { &fresh, L_DEFAULT, false, err, errlen };
+	struct parse       p      = { &fresh, L_DEFAULT, false, false, err,
+		     errlen };
 	const char        *config = NULL;
 	const char        *from   = "--config";
 	int                rv;
@@ -853,6 +891,12 @@ evld_config_fini(struct evld_config *c)
 	evlp_free(c->tls_client_user);
 	evlp_free(c->users_file);
 	evlp_free(c->quotas); /* quotas */
+
+	if (c->http_token != NULL) {
+		/* A secret: do not leave it in freed memory. */
+		memset(c->http_token, 0, strlen(c->http_token));
+		evlp_free(c->http_token);
+	}
 	evld_config_init(c);
 }
 

@@ -116,12 +116,23 @@ struct evld_config {
 	uint64_t                 quota_fetch_bytes;
 	struct evld_quota_rule  *quotas; /* nquotas of them, owned */
 	size_t                   nquotas;
+
+	/* Part C (issue 8): protected mode, limits, the HTTP token. */
+	bool     insecure;          /* --insecure: no protected mode */
+	char    *http_token;        /* --http-token: /metrics needs it */
+	uint32_t max_connections;   /* pipes at once, all listeners */
+	uint32_t max_topics;        /* topics in the store */
+	uint32_t max_partitions;    /* per topic, at create and alter */
+	size_t   max_record_bytes;  /* one record's key+value+headers */
+	uint32_t max_groups;        /* consumer groups known */
 };
 
 /*
  * evld_config_init fills c's numbers with the defaults (fsync interval
  * every 1000 ms, 1 partition, 16 MiB messages, 1024 parked fetches, 256
- * outstanding requests, retention checked every 60 s, log level warn) and
+ * outstanding requests, retention checked every 60 s, log level warn,
+ * 10000 connections, 10000 topics, 1024 partitions per topic, 1 MiB
+ * records, 10000 groups) and
  * its strings with NULL: it allocates nothing and cannot fail.  The
  * string defaults (EVLD_DEFAULT_*) are filled in by evld_config_parse,
  * which is the only way to a runnable configuration; call it even with

@@ -25,6 +25,7 @@
 
 #include "alloc.h"
 #include "assign.h"
+#include "limit.h"
 #include "server.h"
 
 #define STATE_VERSION 1
@@ -879,9 +880,15 @@ evld_groups_join(struct evld_groups *gs, struct evld_req *r,
 		rv = EVL_ESHUTDOWN;
 		goto out;
 	}
-	if ((g = evld_group_find(gs, group)) == NULL &&
-	    (rv = group_add(gs, group, &g)) != 0)
-		goto out;
+	if ((g = evld_group_find(gs, group)) == NULL) {
+		if ((rv = evld_groups_admit(gs, group)) != 0) {
+			if (rv == EVL_ELIMIT)
+				evld_limit_fail(r, EVLD_LIMIT_GROUPS);
+			goto out;
+		}
+		if ((rv = group_add(gs, group, &g)) != 0)
+			goto out;
+	}
 	if (m->member.len == 0) {
 		if (EVLP_ALLOC_STRUCT(mb) == NULL) {
 			rv = EVL_ENOMEM;
@@ -1006,6 +1013,8 @@ evld_groups_commit_begin(struct evld_groups *gs, const char *group,
 	if (generation == -1 && member.len == 0) {
 		if (g != NULL && g->nmembers > 0)
 			rv = EVL_EGROUPACTIVE;
+		else if (g == NULL)
+			rv = evld_groups_admit(gs, group); /* --max-groups */
 	} else if (g == NULL) {
 		rv = EVL_ENOGROUP;
 	} else if ((m = member_find(g, member)) == NULL) {

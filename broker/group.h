@@ -98,7 +98,8 @@ int evld_groups_delete(struct evld_groups *gs, const char *group);
  * member (test entries with evld_member_owns), or NULL for a commit
  * outside membership (generation -1, empty member).  Errors (not
  * locked): EVL_EGROUPACTIVE (outside membership, the group has members),
- * EVL_ENOGROUP, EVL_EUNKNOWNMEMBER, EVL_EGENERATION.
+ * EVL_ENOGROUP, EVL_EUNKNOWNMEMBER, EVL_EGENERATION, EVL_ELIMIT (outside
+ * membership, a new group over --max-groups).
  */
 int  evld_groups_commit_begin(struct evld_groups *gs, const char *group,
      int32_t generation, evlp_view member, const struct evld_member **owner);

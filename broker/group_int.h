@@ -80,6 +80,15 @@ int  evld_group_topics(struct evld_groups *gs, const struct evld_group *g,
 void evld_group_topics_free(struct evld_group_topics *t);
 
 struct evld_group *evld_group_find(struct evld_groups *gs, const char *name);
+
+/*
+ * evld_groups_admit says whether group may come into existence: 0 when
+ * it is known already (in the coordinator or by its stored offsets) or
+ * fewer than --max-groups groups are; EVL_ELIMIT otherwise; or the
+ * store's error.  Lock held.  It lists the stored groups, so call it only
+ * for a group the coordinator does not hold.
+ */
+int evld_groups_admit(struct evld_groups *gs, const char *group);
 bool        evld_member_subscribes(const struct evld_member *m, const char *t);
 void        evld_gtp_free(struct evld_gtp *tps, size_t n);
 const char *evld_group_state_name(int state);

@@ -165,6 +165,25 @@ names_all(struct evld_groups *gs, char ***out, size_t *n)
 	return 0;
 }
 
+int
+evld_groups_admit(struct evld_groups *gs, const char *group)
+{
+	char **names = NULL;
+	size_t n     = 0;
+	int    rv;
+
+	if (evld_group_find(gs, group) != NULL)
+		return 0;
+	if ((rv = names_all(gs, &names, &n)) != 0)
+		return rv;
+	rv = n < gs->b->cfg->max_groups ? 0 : EVL_ELIMIT;
+	for (size_t i = 0; rv != 0 && i < n; i++)
+		if (strcmp(names[i], group) == 0)
+			rv = 0; /* only offsets stored: it exists */
+	evls_group_list_free(names, n);
+	return rv;
+}
+
 static evlp_view
 view_of(const char *s)
 {

@@ -14,6 +14,7 @@
 #include "broker.h"
 #include "dispatch.h"
 #include "group.h"
+#include "limit.h"
 #include "msg.h"
 
 #ifndef EVLD_VERSION
@@ -134,7 +135,7 @@ evld_handle_create_topic(struct evld_req *r)
 	                                 : r->b->cfg->default_partitions;
 	if ((rv = settings_apply(r, &c, &m.settings)) != 0)
 		return rv;
-	if ((rv = evls_topic_create(r->b->store, name, &c)) != 0)
+	if ((rv = evld_limit_topic_create(r, name, &c)) != 0)
 		return rv;
 	/* Groups re-resolve their subscriptions (globs, growth). */
 	evld_groups_topics_changed(r->b->groups);
@@ -199,6 +200,12 @@ evld_handle_alter_topic(struct evld_req *r)
 	if ((rv = evld_name_copy(name, m.name)) != 0)
 		return rv;
 	if ((rv = evls_topic_get(r->b->store, name, &c)) != 0)
+		return rv;
+	/* Only a change of the count is checked: a topic made before the
+	 * limit was lowered keeps its partitions and its other settings
+	 * stay alterable. */
+	if (m.partitions != 0 && m.partitions != c.partitions &&
+	    (rv = evld_limit_partitions(r, m.partitions)) != 0)
 		return rv;
 	if (m.partitions != 0)
 		c.partitions = m.partitions;

@@ -35,6 +35,7 @@
 #include "batch.h"
 #include "broker.h"
 #include "dispatch.h"
+#include "limit.h"
 #include "msg.h"
 #include "quota.h"
 #include "server.h"
@@ -152,7 +153,7 @@ produce_topic_check(struct evld_req *r, const char *topic)
 		return 0;
 	evls_topic_config_init(&c);
 	c.partitions = cfg->default_partitions;
-	rv           = evls_topic_create(r->b->store, topic, &c);
+	rv           = evld_limit_topic_create(r, topic, &c);
 	if (rv == EVL_ETOPICEXISTS)
 		rv = 0; /* another produce created it first */
 	if (rv == 0)
@@ -233,6 +234,8 @@ evld_handle_produce(struct evld_req *r)
 	/* Everything is checked before anything is queued: a bad batch
 	 * changes nothing. */
 	if ((rv = evlp_batch_check(m.batch.p, m.batch.len, &hdr)) != 0)
+		return rv;
+	if ((rv = evld_limit_records(r, m.batch.p, m.batch.len)) != 0)
 		return rv;
 	if ((rv = produce_topic_check(r, r->topic)) != 0)
 		return rv;

@@ -21,6 +21,7 @@
 #include "broker.h"
 #include "dispatch.h"
 #include "group.h"
+#include "limit.h"
 #include "msg.h"
 
 int
@@ -46,6 +47,8 @@ evld_handle_commit_offsets(struct evld_req *r)
 		if (rv == EVL_EGROUPACTIVE)
 			r->errmsg = "stop its members first: while it has "
 			            "any, only they commit";
+		if (rv == EVL_ELIMIT)
+			return evld_limit_fail(r, EVLD_LIMIT_GROUPS);
 		return rv;
 	}
 	locked = true;

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "alloc.h"
 #include "http.h"
@@ -40,6 +41,7 @@ struct core {
 	evld_metrics       *metrics;  /* borrowed */
 	evld_http_health_fn health;
 	void               *health_arg;
+	char               *token; /* /metrics' bearer token, or NULL */
 };
 
 struct evld_http {
@@ -62,6 +64,10 @@ core_release(void *arg)
 		return;
 	pthread_cond_destroy(&c->drained);
 	pthread_mutex_destroy(&c->mtx);
+	if (c->token != NULL) {
+		memset(c->token, 0, strlen(c->token));
+		evlp_free(c->token);
+	}
 	evlp_free(c);
 }
 
@@ -94,8 +100,8 @@ core_leave(struct core *c)
  * connection, which is all that is left to do without memory.
  */
 static void
-reply(nng_aio *aio, uint16_t status, const char *type, const char *body,
-    size_t len)
+reply_with(nng_aio *aio, uint16_t status, const char *type, const char *body,
+    size_t len, const char *hname, const char *hvalue)
 {
 	nng_http_res *res;
 	int           rv;
@@ -105,6 +111,8 @@ reply(nng_aio *aio, uint16_t status, const char *type, const char *body,
 		return;
 	}
 	if ((rv = nng_http_res_set_status(res, status)) != 0 ||
+	    (hname != NULL &&
+	        (rv = nng_http_res_set_header(res, hname, hvalue)) != 0) ||
 	    (rv = nng_http_res_set_header(res, "Content-Type", type)) != 0 ||
 	    (rv = nng_http_res_set_header(
 	         res, "Cache-Control", "no-store")) != 0 ||
@@ -115,6 +123,41 @@ reply(nng_aio *aio, uint16_t status, const char *type, const char *body,
 	}
 	nng_aio_set_output(aio, 0, res);
 	nng_aio_finish(aio, 0);
+}
+
+static void
+reply(nng_aio *aio, uint16_t status, const char *type, const char *body,
+    size_t len)
+{
+	reply_with(aio, status, type, body, len, NULL, NULL);
+}
+
+/*
+ * Whether the request carries "Authorization: Bearer TOKEN".  The
+ * comparison takes the same time wherever the first difference is (and
+ * for any presented length), so timing does not leak the token.  The
+ * scheme name is case-insensitive (RFC 7235); the token is not.
+ */
+static bool
+token_ok(nng_aio *aio, const char *token)
+{
+	nng_http_req *req  = nng_aio_get_input(aio, 0);
+	const char   *auth = nng_http_req_get_header(req, "Authorization");
+	size_t        tlen = strlen(token), plen;
+	unsigned char diff;
+
+	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0)
+		return false;
+	auth += 7;
+	while (*auth == ' ')
+		auth++;
+	plen = strlen(auth);
+	while (plen > 0 && auth[plen - 1] == ' ')
+		plen--;
+	diff = plen != tlen;
+	for (size_t i = 0; i < tlen; i++)
+		diff |= (unsigned char) (token[i] ^ (i < plen ? auth[i] : 0));
+	return diff == 0;
 }
 
 static struct core *
@@ -161,6 +204,14 @@ handle_metrics(nng_aio *aio)
 	size_t            len;
 	int               rv;
 
+	if (c->token != NULL && !token_ok(aio, c->token)) {
+		static const char denied[] = "unauthorized: /metrics needs "
+		                             "'Authorization: Bearer TOKEN'\n";
+		reply_with(aio, NNG_HTTP_STATUS_UNAUTHORIZED,
+		    "text/plain; charset=utf-8", denied, sizeof(denied) - 1,
+		    "WWW-Authenticate", "Bearer realm=\"evlog\"");
+		return;
+	}
 	if (!core_enter(c)) {
 		reply_unavailable(aio);
 		return;
@@ -270,7 +321,7 @@ core_stop(struct core *c)
 int
 evld_http_start(evld_http **out, const char *hostport,
     evld_metrics *metrics, evld_http_health_fn health, void *health_arg,
-    char *err, size_t errlen)
+    const char *token, char *err, size_t errlen)
 {
 	evld_http   *h;
 	struct core *core = NULL;
@@ -299,6 +350,13 @@ evld_http_start(evld_http **out, const char *hostport,
 		return seterr(err, errlen, EVL_ENOMEM, "out of memory");
 	}
 	if (pthread_cond_init(&core->drained, NULL) != 0) {
+		pthread_mutex_destroy(&core->mtx);
+		evlp_free(core);
+		evlp_free(h);
+		return seterr(err, errlen, EVL_ENOMEM, "out of memory");
+	}
+	if (token != NULL && (core->token = evlp_strdup(token)) == NULL) {
+		pthread_cond_destroy(&core->drained);
 		pthread_mutex_destroy(&core->mtx);
 		evlp_free(core);
 		evlp_free(h);

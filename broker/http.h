@@ -7,7 +7,9 @@
  *                 not, or once the endpoint is stopping
  *   GET /metrics  200, Content-Type "text/plain; version=0.0.4", the
  *                 registry rendered (evld_metrics_render); 500 if that
- *                 fails
+ *                 fails.  With a token: 401 with "WWW-Authenticate:
+ *                 Bearer realm="evlog"" unless the request has
+ *                 "Authorization: Bearer TOKEN" (--http-token)
  *   HEAD          as GET, without the body (NNG does this)
  *   other paths   404; other methods on these paths 405 (NNG's pages)
  *
@@ -37,7 +39,9 @@ typedef bool (*evld_http_health_fn)(void *arg);
  * evld_http_start binds hostport ("127.0.0.1:7471", "[::1]:0"; port 0
  * picks a free port) and starts serving.  metrics is borrowed and
  * health(health_arg) may be called until evld_http_stop returns; health
- * may be NULL (always serving).  On success *out is the running
+ * may be NULL (always serving).  token, when not NULL, is the bearer
+ * token /metrics requires (copied; /healthz never needs one, since
+ * probes and orchestrators call it).  On success *out is the running
  * endpoint; caller stops and frees it with evld_http_stop.
  *
  * Errors: EVL_EINVAL (hostport is not HOST:PORT, or the address cannot be
@@ -48,7 +52,7 @@ typedef bool (*evld_http_health_fn)(void *arg);
  */
 int evld_http_start(evld_http **out, const char *hostport,
     evld_metrics *metrics, evld_http_health_fn health, void *health_arg,
-    char *err, size_t errlen);
+    const char *token, char *err, size_t errlen);
 
 /* evld_http_port is the port actually bound (never 0). */
 uint16_t evld_http_port(const evld_http *h);

@@ -795,6 +795,22 @@ evld_broker_metrics_init(struct evld_broker_metrics *bm, evld_metrics *m,
 		         failed)) != 0)
 			return rv;
 	}
+	/* Part C (issue 8): connections and limits. */
+	if ((rv = evld_metrics_gauge(m, &bm->connections, "evlog_connections",
+	         "Client connections (pipes) open.", NULL)) != 0)
+		return rv;
+	for (size_t i = 0; i < EVLD_METRICS_LIMITS; i++) {
+		/* The order of enum evld_limit (limit.h). */
+		static const char *const names[EVLD_METRICS_LIMITS] = {
+			"connections", "topics", "partitions", "record_bytes",
+			"groups" };
+		const char *labels[] = { "limit", names[i], NULL };
+		if ((rv = evld_metrics_counter(m, &bm->limit_hits[i],
+		         "evlog_limit_hits_total",
+		         "Connections and requests refused by a --max-* limit.",
+		         labels)) != 0)
+			return rv;
+	}
 	bm->errors = evlp_zalloc(rows * sizeof(*bm->errors));
 	return bm->errors != NULL ? 0 : EVL_ENOMEM;
 }

@@ -200,6 +200,7 @@ int evld_metrics_render(evld_metrics *m, char **out, size_t *len);
  */
 #define EVLD_METRICS_MAX_OP 256
 #define EVLD_METRICS_MAX_ERR 128 /* errors cached; others take a lock */
+#define EVLD_METRICS_LIMITS 5    /* enum evld_limit's values */
 
 struct evld_broker_metrics {
 	evld_metrics   *m; /* borrowed */
@@ -215,6 +216,11 @@ struct evld_broker_metrics {
 	/* Authentication (security, part A): evlog_auth_total{result}. */
 	evld_counter *auth_ok;
 	evld_counter *auth_failed;
+
+	/* Part C (issue 8): connections and the limits hit. */
+	evld_gauge   *connections; /* pipes open now */
+	/* Refusals by enum evld_limit (limit.h), connections included. */
+	evld_counter *limit_hits[EVLD_METRICS_LIMITS];
 
 	/* Private: the error cache, one row per known op plus row 0 for
 	 * codes that are no op. */

@@ -28,6 +28,7 @@
 
 #include "alloc.h"
 #include "broker.h"
+#include "limit.h"
 #include "ops.h"
 #include "server.h"
 #include "session.h"
@@ -87,7 +88,14 @@ struct evld_server {
 	size_t            pipe_cap; /* power of two */
 	size_t            npipes;
 	uint32_t          max_outstanding;
+	/* --max-connections: pipes over it are closed at ADD_PRE.  The
+	 * warning is logged at most every CONN_WARN_MS, with a count. */
+	uint32_t max_connections;
+	uint64_t conn_warn_ms;
+	uint64_t conn_refused; /* since the last warning */
 };
+
+#define CONN_WARN_MS 10000
 
 /* ---- the pipe table ------------------------------------------------- */
 
@@ -273,12 +281,42 @@ evld_server_pipe_release(struct evld_server *s, uint32_t id)
 	pthread_mutex_unlock(&s->pmu);
 }
 
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+}
+
+/* Counts a pipe refused at --max-connections and warns at most every
+ * CONN_WARN_MS (a flood of connects must not flood the log).  The caller
+ * closes the pipe, after dropping pmu.  Call with pmu held. */
+static void
+conn_refuse(struct evld_server *s)
+{
+	uint64_t now = mono_ms();
+
+	if (s->b->bm_ok)
+		evld_limit_count(&s->b->bm, EVLD_LIMIT_CONNECTIONS);
+	s->conn_refused++;
+	if (s->conn_warn_ms != 0 && now - s->conn_warn_ms < CONN_WARN_MS)
+		return;
+	evld_log_warn(&s->b->log,
+	    "connection limit reached (--max-connections %u): refused %llu "
+	    "connection(s)%s",
+	    s->max_connections, (unsigned long long) s->conn_refused,
+	    s->conn_warn_ms != 0 ? " since the last warning" : "");
+	s->conn_warn_ms = now != 0 ? now : 1;
+	s->conn_refused = 0;
+}
+
 static void
 pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
 	struct evld_server *s  = arg;
 	uint32_t            id = (uint32_t) nng_pipe_id(p);
-	bool                stopping;
+	bool                stopping, refused;
 
 	switch (ev) {
 	case NNG_PIPE_EV_ADD_PRE: {
@@ -290,38 +328,53 @@ pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 			break;
 		}
 		/*
-		 * Tracked here, not at ADD_POST: NNG starts the pipe's
-		 * protocol (and so its requests) between ADD_PRE and
-		 * ADD_POST, and a request must find its pipe's session
-		 * (nni_dialer/listener_add_pipe in NNG 1.5.2).  A pipe
-		 * whose ADD_PRE ran always gets its REM_POST.
+		 * Counted, admitted and tracked here, not at ADD_POST:
+		 * NNG starts the pipe's protocol (and so its requests)
+		 * between ADD_PRE and ADD_POST, and a request must find
+		 * its pipe's session (nni_dialer/listener_add_pipe in NNG
+		 * 1.5.2); a refused pipe never gets a request in.  The
+		 * count and the insert share the lock, so concurrent
+		 * connects cannot overshoot.  A pipe whose ADD_PRE ran
+		 * always gets its REM_POST.
 		 */
-		struct evld_session *ss = session_new(s, p);
-		bool                 lost;
+		struct evld_session *ss   = session_new(s, p);
+		bool                 lost = false;
 		pthread_mutex_lock(&s->pmu);
-		lost = pipe_insert(s, id) != 0;
-		if (!lost)
+		refused = s->npipes >= s->max_connections;
+		if (refused) {
+			conn_refuse(s);
+		} else if (!(lost = pipe_insert(s, id) != 0)) {
 			pipe_find(s, id)->sess = ss;
+			if (s->b->bm_ok)
+				evld_gauge_set(s->b->bm.connections,
+				    (int64_t) s->npipes);
+		}
 		pthread_mutex_unlock(&s->pmu);
-		if (lost) {
+		if (refused || lost)
 			session_free(ss);
+		if (refused) {
+			nng_pipe_close(p);
+		} else if (lost) {
 			evld_log_warn(&s->b->log,
 			    "out of memory tracking a connection; its "
 			    "requests are not limited");
-		}
-		if (!lost && ss == NULL && evld_broker_auth_on(s->b))
+		} else if (ss == NULL && evld_broker_auth_on(s->b)) {
 			evld_log_warn(&s->b->log,
 			    "out of memory making a session; the connection "
 			    "cannot authenticate");
+		}
 		break;
 	}
 	case NNG_PIPE_EV_REM_POST: {
+		/* A refused pipe was never inserted: removing is a no-op. */
 		struct evld_session *ss = NULL;
 		pthread_mutex_lock(&s->pmu);
 		struct pipe_slot *slot = pipe_find(s, id);
 		if (slot != NULL)
 			ss = slot->sess;
 		pipe_remove(s, id);
+		if (s->b->bm_ok)
+			evld_gauge_set(s->b->bm.connections, (int64_t) s->npipes);
 		pthread_mutex_unlock(&s->pmu);
 		session_free(ss);
 		break;
@@ -582,7 +635,11 @@ on_recv(struct sctx *c)
 	} else if (rv == 0 && !ok) {
 		rv        = EVL_EBUSY;
 		r->detail = EVLD_BUSY_BACKOFF_MS;
-		r->errmsg = "too many requests outstanding on this connection";
+		snprintf(r->errbuf, sizeof(r->errbuf),
+		    "too many requests outstanding on this connection "
+		    "(--max-outstanding %u)",
+		    s->max_outstanding);
+		r->errmsg = r->errbuf;
 	} else if (gated) {
 		rv        = EVL_EAUTHREQUIRED;
 		r->errmsg = "authentication required: log in with AUTH_START "
@@ -912,6 +969,7 @@ evld_server_start(struct evld_server **out, struct evld_broker *b)
 	s->b               = b;
 	s->max_parked      = cfg->max_parked_fetches;
 	s->max_outstanding = cfg->max_outstanding;
+	s->max_connections = cfg->max_connections;
 	s->max_ctx = EVLD_SERVER_BASE_CTX + EVLD_SERVER_MIN_RECV + s->max_parked;
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);

@@ -254,6 +254,12 @@ retryable(int err)
 	    err == EVL_ESHUTDOWN;
 }
 
+/* A request this large that loses its connection may have been over the
+ * broker's --max-message-bytes (at least 1 KiB, 16 MiB by default); the
+ * error message says so.  Below it, a reset is almost surely something
+ * else, and the hint would only mislead. */
+#define BIG_REQUEST ((size_t) 64 << 10)
+
 /* One exchange on ch: send req (a copy), receive the answer. */
 static int
 exchange(evlc_chan *ch, nng_msg *req, uint64_t left, nng_msg **rep)
@@ -372,6 +378,15 @@ evlc_call(evl_client *c, uint8_t op, evlc_encode_fn enc, const void *arg,
 		evlc_fail(c, rv, "no connection to %s", c->url);
 	else if (rv == EVL_ETIMEDOUT)
 		evlc_fail(c, rv, "%s request timed out", evlp_op_name(op));
+	else if (rv == EVL_ECONNRESET && nng_msg_len(req) > BIG_REQUEST)
+		/* NNG drops a message over the broker's receive limit
+		 * together with the connection, so no answer can say so:
+		 * name the likely cause (PROTOCOL.md §1, "Size limit"). */
+		evlc_fail(c, rv,
+		    "connection to %s lost during %s (the request was %zu "
+		    "bytes: a broker closes the connection on a request over "
+		    "its --max-message-bytes)",
+		    c->url, evlp_op_name(op), nng_msg_len(req));
 	else if (rv == EVL_ECONNRESET)
 		evlc_fail(c, rv, "connection to %s lost during %s", c->url,
 		    evlp_op_name(op));

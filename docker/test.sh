@@ -195,6 +195,16 @@ if podman exec -e EVLOG_HTTP=127.0.0.1:1 "$id-a" evlog-healthcheck \
 fi
 pass "healthy by podman healthcheck run, as uid $uid"
 
+# The image runs because it sets EVLOG_INSECURE=1: without it, protected
+# mode refuses the 0.0.0.0 listeners (docs/SECURITY.md) and says why.
+rc=0
+podman run --rm --no-healthcheck -e EVLOG_INSECURE=0 "$image" \
+	>"$tmp/protected.log" 2>&1 || rc=$?
+[ "$rc" -ne 0 ] && grep -q 'protected mode: refusing to listen on tcp://0.0.0.0:7470' \
+	"$tmp/protected.log" ||
+	{ show "$tmp/protected.log"; fail "EVLOG_INSECURE=0 did not refuse to start (exit $rc)"; }
+pass "EVLOG_INSECURE=0: protected mode refuses the image's listeners (exit $rc)"
+
 addr=$(podman port "$id-a" 7470/tcp)
 for i in $(seq 1 "$records"); do
 	echo "customer-$((i % 13))=order-$i"

@@ -528,6 +528,11 @@ Test(broker_raw, outstanding_requests_per_connection_are_capped)
 	evlp_view  b;
 	evlp_frame f = pending_wait(&extra, &b);
 	cr_assert_eq(f.status, EVL_EBUSY, "%s", evl_errname(f.status));
+	evlt_resp busy = { .frame = f, .body = b };
+	char      msg[256];
+	cr_assert_str_eq(evlt_errmsg(&busy, msg, sizeof(msg)),
+	    "too many requests outstanding on this connection "
+	    "(--max-outstanding 3)");
 	pending_free(&extra);
 
 	/* Another connection is not affected. */

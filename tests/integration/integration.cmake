@@ -8,6 +8,11 @@ if(TARGET evl_test_harness AND TARGET evlogd)
 	add_dependencies(broker_raw_test evlogd)
 	evl_test(broker_stream_test integration/broker_stream_test.c
 		integration evl_test_harness)
+	evl_test(broker_limits_test integration/broker_limits_test.c
+		integration evl_test_harness)
+	target_compile_definitions(broker_limits_test PRIVATE
+		EVLT_EVLOGD="$<TARGET_FILE:evlogd>")
+	add_dependencies(broker_limits_test evlogd)
 endif()
 
 # The examples end to end (examples/): their programs against an evlogd

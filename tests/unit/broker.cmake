@@ -1,6 +1,7 @@
 evl_test(broker_config_test unit/broker_config_test.c unit evl_broker)
 evl_test(broker_metrics_test unit/broker_metrics_test.c unit evl_broker)
 evl_test(broker_http_test unit/broker_http_test.c unit evl_broker)
+evl_test(broker_protected_test unit/broker_protected_test.c unit evl_broker)
 # The request server's parts (broker/dispatch.c, waiters.c) and the
 # shared test harness (tests/support/harness.c: temp dirs, in-process
 # broker, raw-protocol client), which integration tests link too.

@@ -606,3 +606,76 @@ Test(config, quota_bad_values)
 	cr_assert_eq(c.nquotas, 0);
 	cr_assert_null(c.quotas);
 }
+
+/* Part C (issue 8): protected mode, the HTTP token and the limits. */
+Test(config, security_defaults)
+{
+	evl_assert_ok(parse(&c, NULL, NULL, err, sizeof(err)));
+	cr_assert_not(c.insecure);
+	cr_assert_null(c.http_token);
+	cr_assert_eq(c.max_connections, 10000);
+	cr_assert_eq(c.max_topics, 10000);
+	cr_assert_eq(c.max_partitions, 1024);
+	cr_assert_eq(c.max_record_bytes, 1u << 20);
+	cr_assert_eq(c.max_groups, 10000);
+}
+
+Test(config, security_options)
+{
+	evl_assert_ok(parse(&c,
+	    ARGS("--insecure", "--max-connections", "5", "--max-topics", "6",
+	        "--max-partitions", "7", "--max-record-bytes", "8k",
+	        "--max-groups", "9"),
+	    ENV("EVLOG_HTTP_TOKEN=s3cret"), err, sizeof(err)));
+	cr_assert(c.insecure);
+	cr_assert_str_eq(c.http_token, "s3cret");
+	cr_assert_eq(c.max_connections, 5);
+	cr_assert_eq(c.max_topics, 6);
+	cr_assert_eq(c.max_partitions, 7);
+	cr_assert_eq(c.max_record_bytes, 8u << 10);
+	cr_assert_eq(c.max_groups, 9);
+
+	evl_assert_ok(parse(&c, NULL, ENV("EVLOG_INSECURE=1"), err,
+	    sizeof(err)));
+	cr_assert(c.insecure);
+	evl_assert_ok(parse(&c, ARGS("--insecure=false"),
+	    ENV("EVLOG_INSECURE=1"), err, sizeof(err)));
+	cr_assert_not(c.insecure);
+
+	assert_fails(parse(&c, ARGS("--max-connections", "0"), NULL, err,
+	                 sizeof(err)),
+	    "--max-connections", "0");
+	assert_fails(parse(&c, ARGS("--max-partitions", "65536"), NULL, err,
+	                 sizeof(err)),
+	    "--max-partitions");
+}
+
+Test(config, record_bytes_below_message_bytes)
+{
+	/* Set both: the record limit must be the smaller. */
+	assert_fails(parse(&c,
+	                 ARGS("--max-record-bytes", "1m",
+	                     "--max-message-bytes", "1m"),
+	                 NULL, err, sizeof(err)),
+	    "max-record-bytes", "--max-message-bytes");
+	/* Only the message limit lowered: the record default follows. */
+	evl_assert_ok(parse(&c, ARGS("--max-message-bytes", "256k"), NULL, err,
+	    sizeof(err)));
+	cr_assert_eq(c.max_record_bytes, 128u << 10);
+	evl_assert_ok(parse(&c,
+	    ARGS("--max-message-bytes", "256k", "--max-record-bytes", "200k"),
+	    NULL, err, sizeof(err)));
+	cr_assert_eq(c.max_record_bytes, 200u << 10);
+}
+
+Test(config, default_partitions_within_max_partitions)
+{
+	assert_fails(parse(&c,
+	                 ARGS("--max-partitions", "4", "--default-partitions",
+	                     "5"),
+	                 NULL, err, sizeof(err)),
+	    "default-partitions", "--max-partitions (4)");
+	evl_assert_ok(parse(&c,
+	    ARGS("--max-partitions", "4", "--default-partitions", "4"), NULL,
+	    err, sizeof(err)));
+}

@@ -26,13 +26,16 @@ struct reply {
 	int      rv; /* NNG result of the transaction */
 	uint16_t status;
 	char     type[128];
+	char     www_auth[128]; /* WWW-Authenticate */
 	char     body[8192];
 	size_t   len;
 };
 
-/* One HTTP/1.1 request with NNG's client, 5 s at most. */
+/* One HTTP/1.1 request with NNG's client, 5 s at most; auth, when not
+ * NULL, is sent as the Authorization header. */
 static void
-request(uint16_t port, const char *method, const char *path, struct reply *r)
+request_auth(uint16_t port, const char *method, const char *path,
+    const char *auth, struct reply *r)
 {
 	char             text[128];
 	nng_url         *url;
@@ -51,6 +54,9 @@ request(uint16_t port, const char *method, const char *path, struct reply *r)
 	cr_assert_eq(nng_http_client_alloc(&cli, url), 0);
 	cr_assert_eq(nng_http_req_alloc(&req, url), 0);
 	cr_assert_eq(nng_http_req_set_method(req, method), 0);
+	if (auth != NULL)
+		cr_assert_eq(
+		    nng_http_req_set_header(req, "Authorization", auth), 0);
 	cr_assert_eq(nng_http_res_alloc(&res), 0);
 	cr_assert_eq(nng_aio_alloc(&aio, NULL, NULL), 0);
 	nng_aio_set_timeout(aio, 5000);
@@ -61,6 +67,9 @@ request(uint16_t port, const char *method, const char *path, struct reply *r)
 		if ((type = nng_http_res_get_header(res, "Content-Type")) !=
 		    NULL)
 			snprintf(r->type, sizeof(r->type), "%s", type);
+		if ((type = nng_http_res_get_header(res, "WWW-Authenticate")) !=
+		    NULL)
+			snprintf(r->www_auth, sizeof(r->www_auth), "%s", type);
 		nng_http_res_get_data(res, &data, &len);
 		cr_assert_lt(len, sizeof(r->body));
 		memcpy(r->body, data, len);
@@ -71,6 +80,12 @@ request(uint16_t port, const char *method, const char *path, struct reply *r)
 	nng_http_req_free(req);
 	nng_http_client_free(cli);
 	nng_url_free(url);
+}
+
+static void
+request(uint16_t port, const char *method, const char *path, struct reply *r)
+{
+	request_auth(port, method, path, NULL, r);
 }
 
 static evld_metrics *metrics;
@@ -102,7 +117,7 @@ Test(http, serves_healthz_and_metrics)
 	char         want[64];
 	char         err[128];
 
-	evl_assert_ok(evld_http_start(&h, "127.0.0.1:0", metrics, NULL, NULL,
+	evl_assert_ok(evld_http_start(&h, "127.0.0.1:0", metrics, NULL, NULL, NULL,
 	    err, sizeof(err)));
 	cr_assert_neq(evld_http_port(h), 0);
 	evl_assert_ok(evld_http_addr(h, addr, sizeof(addr)));
@@ -164,7 +179,7 @@ Test(http, healthz_follows_the_health_callback)
 	struct reply r;
 
 	evl_assert_ok(evld_http_start(&h, "127.0.0.1:0", metrics, flag_health,
-	    &serving, NULL, 0));
+	    &serving, NULL, NULL, 0));
 	request(evld_http_port(h), "GET", "/healthz", &r);
 	cr_assert_eq(r.rv, 0);
 	cr_assert_eq(r.status, 503);
@@ -209,7 +224,7 @@ Test(http, exact_headers_on_the_wire)
 	evld_http *h;
 	char       buf[8192];
 
-	evl_assert_ok(evld_http_start(&h, "127.0.0.1:0", metrics, NULL, NULL,
+	evl_assert_ok(evld_http_start(&h, "127.0.0.1:0", metrics, NULL, NULL, NULL,
 	    NULL, 0));
 	raw_exchange(evld_http_port(h), "GET /metrics HTTP/1.0\r\n\r\n", buf,
 	    sizeof(buf));
@@ -242,7 +257,7 @@ Test(http, bad_addresses)
 	static const char *const bad[] = { "127.0.0.1", "127.0.0.1:", ":0",
 		"127.0.0.1:x", "127.0.0.1:70000", "::1:0" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		evl_assert_err(evld_http_start(&h, bad[i], metrics, NULL, NULL,
+		evl_assert_err(evld_http_start(&h, bad[i], metrics, NULL, NULL, NULL,
 		                   err, sizeof(err)),
 		    EVL_EINVAL);
 		cr_assert(strstr(err, bad[i]) != NULL, "%s", err);
@@ -260,14 +275,14 @@ Test(http, bad_addresses)
 	cr_assert_eq(listen(fd, 1), 0);
 	cr_assert_eq(getsockname(fd, (struct sockaddr *) &sa, &len), 0);
 	snprintf(hp, sizeof(hp), "127.0.0.1:%u", (unsigned) ntohs(sa.sin_port));
-	evl_assert_err(evld_http_start(&h, hp, metrics, NULL, NULL, err,
+	evl_assert_err(evld_http_start(&h, hp, metrics, NULL, NULL, NULL, err,
 	                   sizeof(err)),
 	    EVL_EINVAL);
 	cr_assert(strstr(err, hp) != NULL, "%s", err);
 	close(fd);
 
 	/* An address that is not ours. */
-	evl_assert_err(evld_http_start(&h, "192.0.2.1:0", metrics, NULL, NULL,
+	evl_assert_err(evld_http_start(&h, "192.0.2.1:0", metrics, NULL, NULL, NULL,
 	                   err, sizeof(err)),
 	    EVL_EINVAL);
 	evld_http_stop(NULL);
@@ -278,9 +293,9 @@ Test(http, two_endpoints_and_small_addr_buffer)
 	evld_http *a, *b;
 	char       small[4];
 
-	evl_assert_ok(evld_http_start(&a, "127.0.0.1:0", metrics, NULL, NULL,
+	evl_assert_ok(evld_http_start(&a, "127.0.0.1:0", metrics, NULL, NULL, NULL,
 	    NULL, 0));
-	evl_assert_ok(evld_http_start(&b, "127.0.0.1:0", metrics, NULL, NULL,
+	evl_assert_ok(evld_http_start(&b, "127.0.0.1:0", metrics, NULL, NULL, NULL,
 	    NULL, 0));
 	cr_assert_neq(evld_http_port(a), evld_http_port(b));
 	evl_assert_err(evld_http_addr(a, small, sizeof(small)), EVL_ETOOBIG);
@@ -332,7 +347,7 @@ Test(http, stop_under_load_then_free_the_registry)
 	pthread_t   t[CLIENTS];
 	evld_http  *h;
 
-	evl_assert_ok(evld_http_start(&h, "127.0.0.1:0", metrics, NULL, NULL,
+	evl_assert_ok(evld_http_start(&h, "127.0.0.1:0", metrics, NULL, NULL, NULL,
 	    NULL, 0));
 	l.port = evld_http_port(h);
 	for (int i = 0; i < CLIENTS; i++)
@@ -405,7 +420,7 @@ Test(http, stop_waits_for_a_handler_inside_the_registry)
 	pthread_t       scraper, stop;
 	struct timespec until;
 
-	evl_assert_ok(evld_http_start(&g.h, "127.0.0.1:0", metrics, NULL, NULL,
+	evl_assert_ok(evld_http_start(&g.h, "127.0.0.1:0", metrics, NULL, NULL, NULL,
 	    NULL, 0));
 	evl_assert_ok(evld_metrics_collector_add(metrics, collect_gate, &g));
 	cr_assert_eq(pthread_create(&scraper, NULL, scrape, &g), 0);
@@ -438,4 +453,45 @@ Test(http, stop_waits_for_a_handler_inside_the_registry)
 	pthread_join(scraper, NULL);
 	/* The scrape was cut off or answered; it never saw a freed h. */
 	evl_assert_ok(evld_metrics_collector_remove(metrics, collect_gate, &g));
+}
+
+/* --http-token: /metrics needs the bearer token, /healthz never does. */
+Test(http, metrics_token)
+{
+	evld_http   *h;
+	struct reply r;
+	char         err[128];
+	static const char *const wrong[] = { NULL, "Bearer", "Bearer ",
+		"Bearer s3cret-toke", "Bearer s3cret-token!", "Bearer S3cret-token",
+		"Basic s3cret-token", "s3cret-token", "Bearer s3cret-tokem" };
+
+	evl_assert_ok(evld_http_start(&h, "127.0.0.1:0", metrics, NULL, NULL,
+	    "s3cret-token", err, sizeof(err)));
+
+	for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+		request_auth(evld_http_port(h), "GET", "/metrics", wrong[i], &r);
+		cr_assert_eq(r.rv, 0, "%s", nng_strerror(r.rv));
+		cr_assert_eq(r.status, 401, "Authorization: %s -> %u",
+		    wrong[i] ? wrong[i] : "(none)", (unsigned) r.status);
+		cr_assert_str_eq(r.www_auth, "Bearer realm=\"evlog\"");
+		r.body[r.len] = '\0';
+		cr_assert(strstr(r.body, "evlog_requests_total") == NULL);
+	}
+
+	request_auth(evld_http_port(h), "GET", "/metrics",
+	    "Bearer s3cret-token", &r);
+	cr_assert_eq(r.rv, 0);
+	cr_assert_eq(r.status, 200);
+	r.body[r.len] = '\0';
+	cr_assert(strstr(r.body, "evlog_requests_total") != NULL, "%s", r.body);
+	/* The scheme is case-insensitive (RFC 7235). */
+	request_auth(evld_http_port(h), "GET", "/metrics",
+	    "bearer s3cret-token", &r);
+	cr_assert_eq(r.status, 200);
+
+	/* Probes and orchestrators have no token. */
+	request(evld_http_port(h), "GET", "/healthz", &r);
+	cr_assert_eq(r.rv, 0);
+	cr_assert_eq(r.status, 200);
+	evld_http_stop(h);
 }
