@@ -61,6 +61,10 @@ struct evld_broker {
 	char                       http_addr[300];
 	struct evld_retention      retention;
 	struct evld_groups        *groups; /* the group coordinator */
+
+	/* Access control (acl.h): the rules, loaded from the store at
+	 * start.  Set before the server starts, freed after it closed. */
+	struct evld_acl *acl;
 };
 
 /*

@@ -89,6 +89,9 @@ static const struct opt opts[] = {
 	    "how often retention runs (default 60000)" },
 	{ "log-level", K_LOG_LEVEL, OFF(log_level), 0, 0,
 	    "error|warn|info|debug", "log verbosity (default warn)" },
+	/* Access control (broker/acl.h). */
+	{ "superusers", K_STR, OFF(superusers), 0, 0, "NAME[,NAME...]",
+	    "users who pass every ACL check and may change the rules" },
 	{ "config", K_CONFIG, OFF(config_file), 0, 0, "FILE",
 	    "read 'name = value' lines from FILE first" },
 	{ "help", K_HELP, 0, 0, 0, NULL, "print this help and exit" },
@@ -716,6 +719,7 @@ evld_config_fini(struct evld_config *c)
 	evlp_free(c->tls_ca);
 	evlp_free(c->tls_client_user);
 	evlp_free(c->users_file);
+	evlp_free(c->superusers);
 	evld_config_init(c);
 }
 

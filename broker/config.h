@@ -91,6 +91,11 @@ struct evld_config {
 	uint32_t retention_check_interval_ms; /* --retention-check-interval */
 
 	enum evld_log_level log_level; /* --log-level */
+
+	/* Access control (broker/acl.h).  --superusers: user names,
+	 * comma-separated, who pass every ACL check and may change the
+	 * rules; NULL: none. */
+	char *superusers;
 };
 
 /*
