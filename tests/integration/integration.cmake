@@ -8,6 +8,9 @@ if(TARGET evl_test_harness AND TARGET evlogd)
 	add_dependencies(broker_raw_test evlogd)
 	evl_test(broker_stream_test integration/broker_stream_test.c
 		integration evl_test_harness)
+	# Access control: the allow/deny matrix against every handler.
+	evl_test(acl_matrix_test integration/acl_matrix_test.c integration
+		evl_test_harness)
 endif()
 
 # The examples end to end (examples/): their programs against an evlogd
