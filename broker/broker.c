@@ -130,6 +130,16 @@ evld_broker_start(struct evld_broker **out, const struct evld_config *cfg)
 
 	if ((rv = evld_groups_start(&b->groups, b)) != 0)
 		goto fail;
+	if (evld_broker_auth_on(b)) {
+		char err[512];
+		if ((rv = evld_auth_init(&b->auth, cfg->users_file, err,
+		         sizeof(err))) != 0) {
+			evld_log_error(&b->log, "%s",
+			    rv == EVL_ENOMEM ? "out of memory" : err);
+			goto fail;
+		}
+		b->auth_ok = true;
+	}
 	if ((rv = evld_server_start(&b->server, b)) != 0)
 		goto fail;
 	if (cfg->http != NULL) {
@@ -191,6 +201,8 @@ evld_broker_stop(struct evld_broker *b)
 	evld_acl_free(b->acl);
 	if (b->waiters_ok)
 		evld_waiters_fini(&b->waiters);
+	if (b->auth_ok)
+		evld_auth_fini(&b->auth);
 	if (b->bm_ok)
 		evld_broker_metrics_fini(&b->bm);
 	evld_metrics_free(b->metrics);

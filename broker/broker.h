@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "config.h"
 #include "logger.h"
 #include "metrics.h"
@@ -65,6 +66,10 @@ struct evld_broker {
 	/* Access control (acl.h): the rules, loaded from the store at
 	 * start.  Set before the server starts, freed after it closed. */
 	struct evld_acl *acl;
+
+	/* Authentication (security, part A): users, the failure limit. */
+	struct evld_auth auth;
+	bool             auth_ok;
 };
 
 /*

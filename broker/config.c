@@ -727,6 +727,8 @@ void
 evld_config_usage(FILE *out)
 {
 	fputs("usage: evlogd [OPTION]...\n"
+	      "       evlogd passwd FILE NAME   (set NAME's password in the\n"
+	      "                                  users FILE, read from stdin)\n"
 	      "Serve evlog topics over NNG.\n\n",
 	    out);
 	for (size_t i = 0; i < NOPTS; i++) {

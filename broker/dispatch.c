@@ -2,8 +2,8 @@
  * dispatch.c -- frame in, handler, frame out (dispatch.h).
  *
  * The table maps every opcode of ops.h to its handler; an op that exists
- * but has no handler yet (auth: a later issue)
- * answers EVL_ENOTSUP, and a code that is no op EVL_EUNKNOWNOP.
+ * but has no handler answers EVL_ENOTSUP, and a code that is no op
+ * EVL_EUNKNOWNOP.
  */
 #include <string.h>
 #include <time.h>
@@ -32,6 +32,9 @@ static const evld_handler_fn handlers[256] = {
 	[EVLP_OP_LIST_GROUPS]    = evld_handle_list_groups,
 	[EVLP_OP_DESCRIBE_GROUP] = evld_handle_describe_group,
 	[EVLP_OP_DELETE_GROUP]   = evld_handle_delete_group,
+	/* authentication */
+	[EVLP_OP_AUTH_START]     = evld_handle_auth_start,
+	[EVLP_OP_AUTH_FINISH]    = evld_handle_auth_finish,
 	/* per-key streams */
 	[EVLP_OP_READ_STREAM]    = evld_handle_read_stream,
 	[EVLP_OP_STREAM_INFO]    = evld_handle_stream_info,

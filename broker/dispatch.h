@@ -211,6 +211,10 @@ int evld_handle_read_stream(struct evld_req *r);
 int evld_handle_stream_info(struct evld_req *r);
 int evld_handle_delete_stream(struct evld_req *r);
 
+/* Authentication handlers (handle_auth.c). */
+int evld_handle_auth_start(struct evld_req *r);
+int evld_handle_auth_finish(struct evld_req *r);
+
 /* Group membership handlers (handle_group.c). */
 int evld_handle_join_group(struct evld_req *r);
 int evld_handle_heartbeat(struct evld_req *r);

@@ -780,6 +780,22 @@ evld_broker_metrics_init(struct evld_broker_metrics *bm, evld_metrics *m,
 	if ((rv = evld_metrics_gauge(m, &bm->acl_rules, "evlog_acl_rules",
 	         "Access-control rules in force.", NULL)) != 0)
 		return rv;
+	/* Authentication (security, part A). */
+	{
+		static const char *const ok[]     = { "result", "ok", NULL };
+		static const char *const failed[] = { "result", "failed", NULL };
+		if ((rv = evld_metrics_counter(m, &bm->auth_ok,
+		         "evlog_auth_total",
+		         "Authentications, by result (SCRAM logins and "
+		         "certificate-mapped connections).",
+		         ok)) != 0 ||
+		    (rv = evld_metrics_counter(m, &bm->auth_failed,
+		         "evlog_auth_total",
+		         "Authentications, by result (SCRAM logins and "
+		         "certificate-mapped connections).",
+		         failed)) != 0)
+			return rv;
+	}
 	bm->errors = evlp_zalloc(rows * sizeof(*bm->errors));
 	return bm->errors != NULL ? 0 : EVL_ENOMEM;
 }

@@ -208,6 +208,9 @@ struct evld_broker_metrics {
 	evld_counter   *retention_records;
 	evld_counter   *retention_bytes;
 	evld_histogram *store_write; /* observe in microseconds */
+	/* Authentication (security, part A): evlog_auth_total{result}. */
+	evld_counter *auth_ok;
+	evld_counter *auth_failed;
 
 	/* Access control (broker/acl.c): denials by operation, one counter
 	 * per EVLP_ACL_* bit (index = the bit's position), and the number

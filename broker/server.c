@@ -28,7 +28,9 @@
 
 #include "alloc.h"
 #include "broker.h"
+#include "ops.h"
 #include "server.h"
+#include "session.h"
 
 enum sctx_state {
 	SCTX_SPARE,  /* open, not receiving */
@@ -49,10 +51,12 @@ struct sctx {
 };
 
 /* Outstanding requests of one pipe; id 0 marks an empty slot (NNG never
- * hands out pipe id 0). */
+ * hands out pipe id 0).  sess is the pipe's session (session.h), only
+ * when authentication is on. */
 struct pipe_slot {
-	uint32_t id;
-	uint32_t n;
+	uint32_t             id;
+	uint32_t             n;
+	struct evld_session *sess;
 };
 
 struct evld_server {
@@ -131,8 +135,9 @@ pipe_insert(struct evld_server *s, uint32_t id)
 	while (s->pipes[i].id != 0 && s->pipes[i].id != id)
 		i = (i + 1) & (s->pipe_cap - 1);
 	if (s->pipes[i].id == 0) {
-		s->pipes[i].id = id;
-		s->pipes[i].n  = 0;
+		s->pipes[i].id   = id;
+		s->pipes[i].n    = 0;
+		s->pipes[i].sess = NULL;
 		s->npipes++;
 	}
 	return 0;
@@ -149,7 +154,8 @@ pipe_remove(struct evld_server *s, uint32_t id)
 			return;
 		i = (i + 1) & mask;
 	}
-	s->pipes[i].id = 0;
+	s->pipes[i].id   = 0;
+	s->pipes[i].sess = NULL;
 	s->npipes--;
 	for (size_t j = (i + 1) & mask; s->pipes[j].id != 0; j = (j + 1) & mask) {
 		size_t h = pipe_home(s, s->pipes[j].id);
@@ -164,10 +170,12 @@ pipe_remove(struct evld_server *s, uint32_t id)
 	}
 }
 
-/* Counts a request on its pipe; false when the pipe is over its cap.
- * An untracked pipe (its ADD_POST lost to ENOMEM) is not limited. */
+/* Counts a request on its pipe and copies the pipe's principal into
+ * user; false when the pipe is over its cap.  An untracked pipe (its
+ * ADD_POST lost to ENOMEM) is not limited, and has no principal. */
 static bool
-pipe_acquire(struct evld_server *s, uint32_t id, bool *held)
+pipe_acquire(struct evld_server *s, uint32_t id, bool *held,
+    char user[EVLD_USER_MAX + 1])
 {
 	bool ok = true;
 	pthread_mutex_lock(&s->pmu);
@@ -176,9 +184,83 @@ pipe_acquire(struct evld_server *s, uint32_t id, bool *held)
 	if (p != NULL) {
 		p->n++;
 		ok = s->max_outstanding == 0 || p->n <= s->max_outstanding;
+		if (p->sess != NULL)
+			memcpy(user, p->sess->user, EVLD_USER_MAX + 1);
 	}
 	pthread_mutex_unlock(&s->pmu);
 	return ok;
+}
+
+struct evld_session *
+evld_server_session_lock(struct evld_server *s, uint32_t pipe)
+{
+	pthread_mutex_lock(&s->pmu);
+	struct pipe_slot *p = pipe_find(s, pipe);
+	if (p == NULL || p->sess == NULL) {
+		pthread_mutex_unlock(&s->pmu);
+		return NULL;
+	}
+	return p->sess;
+}
+
+void
+evld_server_session_unlock(struct evld_server *s)
+{
+	pthread_mutex_unlock(&s->pmu);
+}
+
+static void
+session_free(struct evld_session *ss)
+{
+	if (ss != NULL) {
+		evlp_scram_wipe(ss, sizeof(*ss));
+		evlp_free(ss);
+	}
+}
+
+/* The peer's address without its port, for the failure limit and logs. */
+static void
+peer_name(nng_pipe p, char out[EVLD_PEER_MAX])
+{
+	nng_sockaddr sa;
+	snprintf(out, EVLD_PEER_MAX, "local");
+	if (nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) != 0)
+		return;
+	if (sa.s_family == NNG_AF_INET)
+		inet_ntop(AF_INET, &sa.s_in.sa_addr, out, EVLD_PEER_MAX);
+	else if (sa.s_family == NNG_AF_INET6)
+		inet_ntop(AF_INET6, sa.s_in6.sa_addr, out, EVLD_PEER_MAX);
+}
+
+/*
+ * A session for a new pipe, when authentication is on.  With
+ * --tls-client-user, a pipe whose client certificate was verified is
+ * bound to that user at once (NNG 1.5.2 tells only that it was verified,
+ * not whose certificate it is).  NULL when off or out of memory.
+ */
+static struct evld_session *
+session_new(struct evld_server *s, nng_pipe p)
+{
+	const struct evld_config *cfg = s->b->cfg;
+	struct evld_session      *ss;
+	bool                      verified = false;
+	if (!evld_broker_auth_on(s->b) || EVLP_ALLOC_STRUCT(ss) == NULL)
+		return NULL;
+	peer_name(p, ss->peer);
+	if (nng_pipe_get_bool(p, NNG_OPT_TLS_VERIFIED, &verified) == 0 &&
+	    verified) {
+		ss->tls_verified = true;
+		if (cfg->tls_client_user != NULL) {
+			snprintf(ss->user, sizeof(ss->user), "%s",
+			    cfg->tls_client_user);
+			evld_log_info(&s->b->log,
+			    "user %s authenticated by client certificate "
+			    "from %s", ss->user, ss->peer);
+			if (s->b->bm_ok)
+				evld_counter_inc(s->b->bm.auth_ok);
+		}
+	}
+	return ss;
 }
 
 void
@@ -206,19 +288,37 @@ pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 		if (stopping)
 			nng_pipe_close(p);
 		break;
-	case NNG_PIPE_EV_ADD_POST:
+	case NNG_PIPE_EV_ADD_POST: {
+		struct evld_session *ss = session_new(s, p);
+		bool                 lost;
 		pthread_mutex_lock(&s->pmu);
-		if (pipe_insert(s, id) != 0)
+		lost = pipe_insert(s, id) != 0;
+		if (!lost)
+			pipe_find(s, id)->sess = ss;
+		pthread_mutex_unlock(&s->pmu);
+		if (lost) {
+			session_free(ss);
 			evld_log_warn(&s->b->log,
 			    "out of memory tracking a connection; its "
 			    "requests are not limited");
-		pthread_mutex_unlock(&s->pmu);
+		}
+		if (!lost && ss == NULL && evld_broker_auth_on(s->b))
+			evld_log_warn(&s->b->log,
+			    "out of memory making a session; the connection "
+			    "cannot authenticate");
 		break;
-	case NNG_PIPE_EV_REM_POST:
+	}
+	case NNG_PIPE_EV_REM_POST: {
+		struct evld_session *ss = NULL;
 		pthread_mutex_lock(&s->pmu);
+		struct pipe_slot *slot = pipe_find(s, id);
+		if (slot != NULL)
+			ss = slot->sess;
 		pipe_remove(s, id);
 		pthread_mutex_unlock(&s->pmu);
+		session_free(ss);
 		break;
+	}
 	default:
 		break;
 	}
@@ -459,9 +559,15 @@ on_recv(struct sctx *c)
 	nng_msg *m = nng_aio_get_msg(c->aio);
 	nng_aio_set_msg(c->aio, NULL);
 	r->pipe      = (uint32_t) nng_pipe_id(nng_msg_get_pipe(m));
-	bool ok      = pipe_acquire(s, r->pipe, &r->pipe_held);
-	rv           = evld_req_decode(r, m);
-	if (rv == 0 && (stopping || !ok) && r->bm != NULL)
+	rv           = evld_req_decode(r, m); /* resets r->user */
+	bool ok      = pipe_acquire(s, r->pipe, &r->pipe_held, r->user);
+	/* The gate (PROTOCOL.md §9): an unauthenticated pipe may only
+	 * ping and authenticate. */
+	bool gated = rv == 0 && r->user[0] == '\0' &&
+	    evld_broker_auth_on(s->b) && r->frame.op != EVLP_OP_PING &&
+	    r->frame.op != EVLP_OP_AUTH_START &&
+	    r->frame.op != EVLP_OP_AUTH_FINISH;
+	if (rv == 0 && (stopping || !ok || gated) && r->bm != NULL)
 		evld_broker_metrics_request(r->bm, r->frame.op);
 	if (rv == 0 && stopping) {
 		rv        = EVL_ESHUTDOWN;
@@ -470,6 +576,10 @@ on_recv(struct sctx *c)
 		rv        = EVL_EBUSY;
 		r->detail = EVLD_BUSY_BACKOFF_MS;
 		r->errmsg = "too many requests outstanding on this connection";
+	} else if (gated) {
+		rv        = EVL_EAUTHREQUIRED;
+		r->errmsg = "authentication required: log in with AUTH_START "
+		            "and AUTH_FINISH first";
 	}
 	if (rv == 0)
 		rv = evld_req_handle(r);
@@ -966,6 +1076,9 @@ evld_server_free(struct evld_server *s)
 		evlp_free(s->urls[i]);
 	evlp_free(s->urls);
 	evlp_free(s->listeners);
+	for (size_t i = 0; s->pipes != NULL && i < s->pipe_cap; i++)
+		if (s->pipes[i].id != 0)
+			session_free(s->pipes[i].sess);
 	evlp_free(s->pipes);
 	pthread_mutex_destroy(&s->pmu);
 	pthread_cond_destroy(&s->cv);

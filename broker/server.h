@@ -94,6 +94,17 @@ void evld_req_park_release(struct evld_req *r);
  */
 void evld_server_pipe_release(struct evld_server *s, uint32_t pipe);
 
+/*
+ * The session of a pipe (session.h), for the AUTH_* handlers: returned
+ * with the pipe table's lock held, to be released with
+ * evld_server_session_unlock as soon as possible (no logging, no
+ * blocking in between).  NULL, with no lock held, when the pipe is gone
+ * or has no session (authentication off, or out of memory at connect).
+ */
+struct evld_session *evld_server_session_lock(
+    struct evld_server *s, uint32_t pipe);
+void evld_server_session_unlock(struct evld_server *s);
+
 /* The number of contexts opened, receiving, and parked (for tests). */
 void evld_server_pool_stats(struct evld_server *s, size_t *open,
     size_t *receiving, size_t *parked);

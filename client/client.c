@@ -290,6 +290,7 @@ evlc_call(evl_client *c, uint8_t op, evlc_encode_fn enc, const void *arg,
 	uint64_t   deadline =
 	    evlc_now_ms() + (uint64_t) c->timeout_ms + (uint64_t) extra_ms;
 	int rv;
+	int refusals = 0;
 
 	if ((rv = evlc_msg_build(&req, op, id, enc, arg)) != 0) {
 		evlc_fail(c, rv, "cannot encode %s request", evlp_op_name(op));
@@ -314,6 +315,7 @@ evlc_call(evl_client *c, uint8_t op, evlc_encode_fn enc, const void *arg,
 			if (rv == EVL_ETIMEDOUT && c->pipes == 0)
 				rv = EVL_ECONNREFUSED;
 		} else {
+			resp->pipe = (uint32_t) nng_pipe_id(nng_msg_get_pipe(rep));
 			rv = evlc_resp_check(c, rep, op, id, &resp->body,
 			    &detail);
 			if (rv == 0) {
@@ -322,6 +324,21 @@ evlc_call(evl_client *c, uint8_t op, evlc_encode_fn enc, const void *arg,
 			}
 			resp->detail = detail;
 			nng_msg_free(rep);
+		}
+		if (rv == EVL_EAUTHREQUIRED && !(flags & EVLC_NOAUTH)) {
+			/* Refused before it had any effect (a reconnect
+			 * raced the login): log in, then re-send, whatever
+			 * the op.  Without credentials, say so. */
+			if (c->user == NULL) {
+				evlc_fail(c, rv, "the broker requires a login: "
+				                 "give a user and password");
+				break;
+			}
+			if ((rv = evlc_auth_ensure(c)) != 0)
+				break;
+			if (++refusals > 2)
+				nng_msleep(RETRY_BACKOFF_MS / 5);
+			continue;
 		}
 		if (!(flags & EVLC_IDEMPOTENT) || !retryable(rv))
 			break;
@@ -358,11 +375,11 @@ static void
 pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
 	evl_client *c = arg;
-	(void) p;
 	if (ev == NNG_PIPE_EV_ADD_POST)
 		atomic_fetch_add(&c->pipes, 1);
 	else if (ev == NNG_PIPE_EV_REM_POST)
 		atomic_fetch_sub(&c->pipes, 1);
+	evlc_auth_pipe_event(c, p, ev);
 }
 
 static bool
@@ -504,6 +521,8 @@ client_free(evl_client *c)
 	evlc_meta *m;
 	if (c->sock.id != 0)
 		nng_close(c->sock); /* also closes the dialer and contexts */
+	/* After the close: a login in progress fails at once. */
+	evlc_auth_close(c);
 	while ((ch = c->idle) != NULL) {
 		c->idle = ch->next;
 		nng_aio_free(ch->aio);
@@ -518,6 +537,8 @@ client_free(evl_client *c)
 	evlp_free(c->producers);
 	evlp_free(c->readers);
 	evlp_free(c->url);
+	pthread_cond_destroy(&c->acv);
+	pthread_mutex_destroy(&c->amu);
 	pthread_mutex_destroy(&c->mu);
 	evlp_free(c);
 }
@@ -537,6 +558,9 @@ evl_client_open(evl_client **out, const evl_client_opts *o)
 	if (EVLP_ALLOC_STRUCT(c) == NULL)
 		return EVL_ENOMEM;
 	pthread_mutex_init(&c->mu, NULL);
+	pthread_mutex_init(&c->amu, NULL);
+	pthread_cond_init(&c->acv, NULL);
+	atomic_init(&c->cur_pipe, 0);
 	atomic_init(&c->pipes, 0);
 	atomic_init(&c->next_id, 1);
 	c->timeout_ms = o->timeout_ms ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
@@ -596,6 +620,8 @@ evl_client_open(evl_client **out, const evl_client_opts *o)
 		goto fail;
 	}
 	if ((rv = client_ping(c, c->connect_timeout_ms)) != 0)
+		goto fail;
+	if ((rv = evlc_auth_open(c, o)) != 0)
 		goto fail;
 	c->errmsg[0] = '\0';
 	*out         = c;

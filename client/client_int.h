@@ -81,6 +81,23 @@ struct evl_client {
 	evl_reader    **readers;
 	size_t          nreaders;
 	char            errmsg[512];
+
+	/* Authentication (auth.c).  user and password are owned copies, or
+	 * NULL.  amu serialises the exchanges; auth_pipe (under amu) is the
+	 * pipe the last login succeeded on, cur_pipe the pipe up now (one
+	 * dialer: at most one).  The auth thread logs in again when kicked
+	 * (a new pipe, or a producer refused EVL_EAUTHREQUIRED); its flags
+	 * are under mu, with acv. */
+	char           *user;
+	char           *password;
+	pthread_mutex_t amu;
+	uint32_t        auth_pipe;
+	atomic_uint     cur_pipe;
+	pthread_cond_t  acv;
+	pthread_t       auth_thread;
+	bool            auth_thread_started;
+	bool            auth_kicked;
+	bool            auth_stop;
 };
 
 /* Writes a request body; may run twice (once to measure). */
@@ -88,12 +105,14 @@ typedef void (*evlc_encode_fn)(evlp_wr *w, const void *arg);
 
 /* Request flags for evlc_call. */
 #define EVLC_IDEMPOTENT 0x1u /* may be re-sent after a reconnect */
+#define EVLC_NOAUTH     0x2u /* an AUTH_* step: no login on refusal */
 
 /* A decoded response; release with evlc_resp_fini. */
 typedef struct evlc_resp {
 	nng_msg  *msg;
 	evlp_view body;
 	int64_t   detail; /* a broker error's detail (the error body's) */
+	uint32_t  pipe;   /* the pipe the answer came on (0: none) */
 } evlc_resp;
 
 /* Milliseconds on a monotonic clock. */
@@ -151,6 +170,33 @@ void evlc_meta_forget(evl_client *c, const char *topic);
 /* Registration of producers and readers, for evl_client_close. */
 int  evlc_register(evl_client *c, void *h, bool producer);
 void evlc_unregister(evl_client *c, void *h, bool producer);
+
+/* ---- authentication (auth.c) ---- */
+
+/*
+ * evlc_auth_open copies o's credentials into c, logs in on the
+ * connection and starts the auth thread.  Nothing to do without a user.
+ * Errors: see evl_client_open.  On failure evlc_auth_close still runs.
+ */
+int evlc_auth_open(evl_client *c, const evl_client_opts *o);
+
+/*
+ * evlc_auth_ensure logs in unless the current pipe is logged in already,
+ * one exchange at a time for all threads.  0 without credentials.
+ * Errors: those of evl_client_open's login.
+ */
+int evlc_auth_ensure(evl_client *c);
+
+/* Asks the auth thread to log in again (from NNG callbacks, which must
+ * not block); false when c has no credentials. */
+bool evlc_auth_kick(evl_client *c);
+
+/* The pipe events: tracks cur_pipe and kicks on a new pipe. */
+void evlc_auth_pipe_event(evl_client *c, nng_pipe p, nng_pipe_ev ev);
+
+/* Stops the auth thread (call after nng_close: a login in progress then
+ * fails at once) and wipes the credentials. */
+void evlc_auth_close(evl_client *c);
 
 /* ---- consumer groups (group_admin.c, consumer.c) ---- */
 

@@ -41,8 +41,9 @@
  * Retries and the duplicate window.  A batch whose request fails with a
  * retryable error -- EVL_ECONNRESET (the connection dropped; REQ with an
  * infinite resend time fails the request, client_int.h), EVL_ETIMEDOUT,
- * EVL_EBUSY, EVL_ETHROTTLED, EVL_ESHUTDOWN -- is sent again, alone and
- * still first in its partition, until delivery_timeout_ms.  If the broker
+ * EVL_EBUSY, EVL_ETHROTTLED, EVL_ESHUTDOWN, and EVL_EAUTHREQUIRED when
+ * the client has credentials (auth.c logs in again) -- is sent again,
+ * alone and still first in its partition, until delivery_timeout_ms.  If the broker
  * had appended the batch before the answer was lost, the retry appends it
  * a second time -- unless the producer is idempotent (opts.idempotent):
  * then every batch carries a producer id, an epoch and the sequence of
@@ -675,9 +676,13 @@ part_cb(void *arg)
 	if (err == EVL_ETIMEDOUT && atomic_load(&p->c->pipes) == 0)
 		err = EVL_ECONNREFUSED;
 
+	/* Refused as unauthenticated: a reconnect raced the login.  The
+	 * batch had no effect; the auth thread logs in (no blocking on an
+	 * NNG thread) while this partition backs off, then re-sends. */
+	bool relogin = err == EVL_EAUTHREQUIRED && evlc_auth_kick(p->c);
 	pbatch *b = part->inflight;
-	if (err != 0 && produce_retryable(err) && !atomic_load(&p->closing) &&
-	    evlc_now_ms() < b->deadline_ms) {
+	if (err != 0 && (produce_retryable(err) || relogin) &&
+	    !atomic_load(&p->closing) && evlc_now_ms() < b->deadline_ms) {
 		if (err == EVL_ECONNRESET || err == EVL_ETIMEDOUT ||
 		    err == EVL_ECONNREFUSED) {
 			/* The re-send waits in REQ's queue for a pipe. */

@@ -6,7 +6,7 @@ if(TARGET evl_client AND TARGET evlogd)
 	set(EVL_TEST_EXTRA_SOURCES integration/client_util.c)
 	foreach(t client_pubsub client_admin client_transport
 			client_durability client_group client_stream
-			client_dedupe)
+			client_dedupe client_auth)
 		evl_test(${t}_test integration/${t}_test.c integration
 			evl_client)
 		target_compile_definitions(${t}_test PRIVATE

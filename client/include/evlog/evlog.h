@@ -108,6 +108,17 @@ typedef struct evl_client_opts {
 	const char *tls_cert_file;
 	const char *tls_key_file;
 	const char *tls_server_name;
+	/*
+	 * Authentication (SCRAM-SHA-256, PROTOCOL.md §9); NULL = none.
+	 * With user set, password is required; both are copied by
+	 * evl_client_open (the copy is wiped at close).  The client logs in
+	 * at open, and again by itself after every reconnect; a request the
+	 * broker refused as unauthenticated meanwhile is re-sent after the
+	 * login (it was refused before it had any effect).  A broker that
+	 * cannot prove it knows the user's key fails the login too.
+	 */
+	const char *user;
+	const char *password;
 } evl_client_opts;
 
 /* evl_client_opts_init fills in the defaults. */
@@ -128,6 +139,14 @@ EVL_API void evl_client_opts_init(evl_client_opts *o);
  * Topic create/alter/delete and evl_produce_sync are not re-sent: the
  * caller sees EVL_ECONNRESET and decides.  With tls+tcp:// and no
  * tls_ca_file the connection is encrypted but the broker not verified.
+ *
+ * With opts.user, open also logs in: EVL_EAUTH for an unknown user, a
+ * wrong password or a broker that failed to prove itself (one message
+ * for all, see evl_client_errmsg), EVL_ETHROTTLED when the broker locked
+ * this address out after repeated failures (detail in the message),
+ * EVL_ENOTSUP when the broker has authentication off, EVL_EINVAL for a
+ * user without a password.  Without a user, a broker that requires
+ * authentication answers every request but a ping EVL_EAUTHREQUIRED.
  */
 EVL_API int evl_client_open(evl_client **out, const evl_client_opts *o);
 
