@@ -281,14 +281,21 @@ pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 	bool                stopping;
 
 	switch (ev) {
-	case NNG_PIPE_EV_ADD_PRE:
+	case NNG_PIPE_EV_ADD_PRE: {
 		pthread_mutex_lock(&s->mu);
 		stopping = s->stopping;
 		pthread_mutex_unlock(&s->mu);
-		if (stopping)
+		if (stopping) {
 			nng_pipe_close(p);
-		break;
-	case NNG_PIPE_EV_ADD_POST: {
+			break;
+		}
+		/*
+		 * Tracked here, not at ADD_POST: NNG starts the pipe's
+		 * protocol (and so its requests) between ADD_PRE and
+		 * ADD_POST, and a request must find its pipe's session
+		 * (nni_dialer/listener_add_pipe in NNG 1.5.2).  A pipe
+		 * whose ADD_PRE ran always gets its REM_POST.
+		 */
 		struct evld_session *ss = session_new(s, p);
 		bool                 lost;
 		pthread_mutex_lock(&s->pmu);

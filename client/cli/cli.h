@@ -38,6 +38,7 @@ enum {
 	CLI_ID_TLS_CERT,
 	CLI_ID_TLS_KEY,
 	CLI_ID_TLS_SERVER_NAME,
+	CLI_ID_USER,
 };
 
 typedef struct cli_global {
@@ -47,9 +48,10 @@ typedef struct cli_global {
 	const char *tls_cert;
 	const char *tls_key;
 	const char *tls_server_name;
+	const char *user; /* -u; NULL: EVLOG_USER, else no login */
 } cli_global;
 
-/* -h/--help, --version, -b/--broker, --timeout, --tls-*. */
+/* -h/--help, --version, -b/--broker, --timeout, --tls-*, -u/--user. */
 extern const cli_opt cli_global_opts[];
 
 /* The text describing cli_global_opts, for every command's --help. */
@@ -64,9 +66,20 @@ int cli_global_apply(cli_global *g, int id, const char *arg, const char *cmd);
 /* The URL the CLI will dial: -b, else $EVLOG_BROKER, else the default. */
 const char *cli_broker_url(const cli_global *g);
 
-/* Connects; on failure prints "evlog: cannot connect to URL: ..." and
- * returns CLI_EXIT_ERR.  Caller frees with evl_client_close. */
+/* Connects (and logs in with -u / EVLOG_USER: the password from
+ * EVLOG_PASSWORD, else cli_password_prompt); on failure prints
+ * "evlog: cannot connect to URL: ..." and returns CLI_EXIT_ERR.  Caller
+ * frees with evl_client_close. */
 int cli_connect(const cli_global *g, evl_client **out);
+
+/*
+ * cli_password_prompt asks for user's password on /dev/tty with echo
+ * off, when standard input is a terminal (password.c).  Returns a
+ * NUL-terminated copy (caller wipes and frees with cli_password_free),
+ * or NULL after printing why (not a terminal, nothing read).
+ */
+char *cli_password_prompt(const char *user);
+void  cli_password_free(char *pw);
 
 /* Prints "evlog: CMD: MESSAGE" and a pointer to --help; returns
  * CLI_EXIT_USAGE. */

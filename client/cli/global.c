@@ -20,6 +20,7 @@ const cli_opt cli_global_opts[] = {
 	{ "tls-cert", 0, true, CLI_ID_TLS_CERT },
 	{ "tls-key", 0, true, CLI_ID_TLS_KEY },
 	{ "tls-server-name", 0, true, CLI_ID_TLS_SERVER_NAME },
+	{ "user", 'u', true, CLI_ID_USER },
 	{ NULL, 0, false, 0 },
 };
 
@@ -34,6 +35,9 @@ const char cli_global_help[]
       "      --tls-key FILE      client private key (tls+tcp://)\n"
       "      --tls-server-name NAME  name to verify the broker's certificate "
       "against\n"
+      "  -u, --user NAME         log in as NAME (default: $EVLOG_USER); the\n"
+      "                          password from $EVLOG_PASSWORD, else asked\n"
+      "                          for on the terminal\n"
       "  -h, --help              this help\n";
 
 int
@@ -65,6 +69,11 @@ cli_global_apply(cli_global *g, int id, const char *arg, const char *cmd)
 	case CLI_ID_TLS_SERVER_NAME:
 		g->tls_server_name = arg;
 		return 0;
+	case CLI_ID_USER:
+		if (*arg == '\0')
+			return cli_usage(cmd, "-u needs a user name");
+		g->user = arg;
+		return 0;
 	default:
 		return cli_usage(cmd, "unexpected option");
 	}
@@ -93,9 +102,47 @@ cli_connect(const cli_global *g, evl_client **out)
 	o.tls_cert_file = g->tls_cert;
 	o.tls_key_file = g->tls_key;
 	o.tls_server_name = g->tls_server_name;
+
+	/* A login: the user from -u or EVLOG_USER, the password from
+	 * EVLOG_PASSWORD or the terminal (never an argument: argv is
+	 * visible to every user of the machine). */
+	const char *user = g->user;
+	const char *eu = getenv("EVLOG_USER");
+	char       *asked = NULL;
+	if (user == NULL && eu != NULL && *eu != '\0')
+		user = eu;
+	if (user != NULL) {
+		const char *pw = getenv("EVLOG_PASSWORD");
+		if (pw == NULL) {
+			if ((asked = cli_password_prompt(user)) == NULL)
+				return CLI_EXIT_ERR;
+			pw = asked;
+		}
+		o.user = user;
+		o.password = pw;
+	}
 	int rv = evl_client_open(out, &o);
-	if (rv != 0)
+	/* The library keeps its own copy. */
+	cli_password_free(asked);
+	if (rv != 0) {
+		/* The library's message says why a login failed; for a
+		 * connection that never came up, the URL says where. */
+		/* A failed open leaves no client to ask for details:
+		 * say here what each login error means. */
+		if (rv == EVL_EAUTH)
+			return cli_fail(NULL, rv,
+			    "cannot log in to %s as %s (unknown user or wrong "
+			    "password)", o.url, user);
+		if (rv == EVL_ETHROTTLED)
+			return cli_fail(NULL, rv,
+			    "cannot log in to %s as %s (too many failed logins "
+			    "from this address: try again later)", o.url, user);
+		if (rv == EVL_ENOTSUP && user != NULL)
+			return cli_fail(NULL, rv,
+			    "cannot log in to %s as %s (the broker has "
+			    "authentication off)", o.url, user);
 		return cli_fail(NULL, rv, "cannot connect to %s", o.url);
+	}
 	return 0;
 }
 

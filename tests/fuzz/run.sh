@@ -13,7 +13,7 @@ fi
 build=$1
 seconds=$2
 here=$(cd "$(dirname "$0")" && pwd)
-targets="fuzz_frame fuzz_batch fuzz_responses"
+targets="fuzz_frame fuzz_batch fuzz_responses fuzz_scram"
 failed=""
 
 mkdir -p "$build/fuzz-crashes"

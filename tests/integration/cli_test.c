@@ -1690,3 +1690,59 @@ Test(cli, dedupe_window_topics_and_produce)
 	assert_exit(&p, 1);
 	proc_free(&p);
 }
+
+/* ---- logging in (-u) ----------------------------------------------------- */
+
+static void
+run_env(proc *p, const char *const *env, const char *const *args)
+{
+	proc_start(p, NULL, 0, args, env);
+	proc_finish(p);
+}
+
+Test(cli_auth, user_and_password)
+{
+	evlct_broker b;
+	proc         p;
+	char         dir[256], cmd[1024], users[300];
+	cr_assert_eq(evlct_tmpdir(dir, sizeof(dir)), 0);
+	snprintf(users, sizeof(users), "%s/users", dir);
+	snprintf(cmd, sizeof(cmd), "printf 'pencil\\n' | %s passwd %s alice",
+	    EVLCT_EVLOGD, users);
+	cr_assert_eq(evlct_sh(cmd), 0);
+	const char *bargs[] = { "--users", users, NULL };
+	cr_assert_eq(evlct_broker_start(&b, dir, bargs), 0);
+	const char *good[] = { "EVLOG_PASSWORD=pencil", NULL };
+	const char *bad[] = { "EVLOG_PASSWORD=pencil2", NULL };
+	const char *envuser[] = { "EVLOG_USER=alice", "EVLOG_PASSWORD=pencil",
+		NULL };
+
+	/* -u with the password from the environment. */
+	run_env(&p, good, ARGS("-b", b.url, "-u", "alice", "topics", "create",
+	                      "t"));
+	assert_exit(&p, 0);
+	proc_free(&p);
+	/* EVLOG_USER instead of -u. */
+	run_env(&p, envuser, ARGS("-b", b.url, "topics", "list"));
+	assert_exit(&p, 0);
+	cr_assert(strstr(p.out, "t") != NULL, "%s", p.out);
+	proc_free(&p);
+	/* A wrong password: exit 1 and why. */
+	run_env(&p, bad, ARGS("-b", b.url, "--user", "alice", "topics", "list"));
+	assert_exit(&p, 1);
+	cr_assert(strstr(p.err, "cannot log in") != NULL, "%s", p.err);
+	cr_assert(strstr(p.err, "wrong password") != NULL, "%s", p.err);
+	proc_free(&p);
+	/* No user at all: the broker's refusal, exit 1. */
+	run_env(&p, NULL, ARGS("-b", b.url, "topics", "list"));
+	assert_exit(&p, 1);
+	cr_assert(strstr(p.err, "authentication required") != NULL, "%s",
+	    p.err);
+	proc_free(&p);
+	/* No password and no terminal to ask on. */
+	run_env(&p, NULL, ARGS("-b", b.url, "-u", "alice", "topics", "list"));
+	assert_exit(&p, 1);
+	cr_assert(strstr(p.err, "EVLOG_PASSWORD") != NULL, "%s", p.err);
+	proc_free(&p);
+	evlct_broker_stop(&b, false);
+}

@@ -29,6 +29,12 @@ if(TARGET evl-bank AND TARGET evl-projector AND TARGET evlogd)
 		${CMAKE_CURRENT_SOURCE_DIR}/integration)
 	add_dependencies(examples_test evlogd evl-bank evl-projector)
 endif()
+# Authentication on the wire and the client's re-login (in-process
+# broker; the SCRAM library speaks the raw side).
+if(TARGET evl_test_harness AND TARGET evl_client)
+	evl_test(broker_auth_test integration/broker_auth_test.c integration
+		evl_test_harness evl_client evl_scram)
+endif()
 # The group coordinator over the raw protocol (in-process broker).
 if(TARGET evl_test_harness)
 	evl_test(broker_group_test integration/broker_group_test.c integration
