@@ -40,7 +40,10 @@ start(struct fixture *f)
 	    f->users, "alice", "pencil", 6, 4096, err, sizeof(err)));
 	evl_assert_ok(evld_users_passwd(
 	    f->users, "bob", "hunter2", 7, 4096, err, sizeof(err)));
-	const char *args[] = { "--users", f->users, NULL };
+	/* Superusers: with users on, what no ACL allows is denied
+	 * (docs/SECURITY.md); these tests are about logging in. */
+	const char *args[] = { "--users", f->users, "--superusers",
+		"alice,bob", NULL };
 	evl_assert_ok(evlt_broker_start(&f->tb, NULL, args));
 }
 
@@ -301,7 +304,8 @@ Test(broker_auth, ten_threads_one_login_after_reconnect)
 
 	/* The broker goes away and another comes up on the same URL. */
 	evlt_broker_stop(&f.tb, false);
-	const char *args[] = { "--listen", url, "--users", f.users, NULL };
+	const char *args[] = { "--listen", url, "--users", f.users,
+		"--superusers", "alice,bob", NULL };
 	evl_assert_ok(evlt_broker_start(&f.tb, NULL, args));
 
 	struct lister l[10];
