@@ -302,3 +302,67 @@ Test(client_acl, cli_add_list_remove)
 	free(out), free(err);
 	evlct_broker_stop(&b, false);
 }
+
+/* A denied request in any command: exit 1, the broker's message on
+ * stderr naming the operation and the resource. */
+Test(client_acl, cli_denied_is_exit_1_with_the_reason)
+{
+	evlct_broker b;
+	char         dir[256];
+	char        *out, *err;
+	start(&b, dir, sizeof(dir), true);
+
+	setenv("EVLOG_PASSWORD", "wrong", 1);
+	cr_assert_eq(cli(dir, b.url, "-u admin topics create orders-eu", &out,
+	                 &err),
+	    1, "a wrong password must not log in");
+	free(out), free(err);
+	setenv("EVLOG_PASSWORD", "root-pw", 1);
+	cr_assert_eq(cli(dir, b.url, "-u admin topics create orders-eu", &out,
+	                 &err),
+	    0, "%s", err);
+	free(out), free(err);
+	cr_assert_eq(cli(dir, b.url,
+	                 "-u admin acl add bob describe 'topic:orders-*'", &out,
+	                 &err),
+	    0, "%s", err);
+	free(out), free(err);
+
+	setenv("EVLOG_PASSWORD", "bob-pw", 1);
+	cr_assert_eq(cli(dir, b.url, "-u bob produce orders-eu hello", &out,
+	                 &err),
+	    1);
+	cr_assert(strstr(err, "bob may not write topic orders-eu") != NULL,
+	    "%s", err);
+	free(out), free(err);
+	cr_assert_eq(cli(dir, b.url, "-u bob topics delete orders-eu", &out,
+	                 &err),
+	    1);
+	cr_assert(strstr(err, "bob may not delete topic orders-eu") != NULL,
+	    "%s", err);
+	free(out), free(err);
+	cr_assert_eq(cli(dir, b.url, "-u bob acl add bob all 'topic:*'", &out,
+	                 &err),
+	    1);
+	cr_assert(strstr(err, "bob may not alter the cluster") != NULL, "%s",
+	    err);
+	free(out), free(err);
+	cr_assert_eq(cli(dir, b.url, "-u bob acl list", &out, &err), 1);
+	cr_assert(strstr(err, "bob may not describe the cluster") != NULL,
+	    "%s", err);
+	free(out), free(err);
+	/* What bob may describe he sees; the rest stays hidden. */
+	setenv("EVLOG_PASSWORD", "root-pw", 1);
+	cr_assert_eq(cli(dir, b.url, "-u admin topics create payments", &out,
+	                 &err),
+	    0, "%s", err);
+	free(out), free(err);
+	setenv("EVLOG_PASSWORD", "bob-pw", 1);
+	cr_assert_eq(cli(dir, b.url, "-u bob topics list", &out, &err), 0,
+	    "%s", err);
+	cr_assert(strstr(out, "orders-eu") != NULL, "%s", out);
+	cr_assert(strstr(out, "payments") == NULL, "%s", out);
+	free(out), free(err);
+	unsetenv("EVLOG_PASSWORD");
+	evlct_broker_stop(&b, false);
+}
