@@ -521,7 +521,11 @@ evld_authorize(struct evld_req *r, enum evld_res type, const char *name,
 	r->errmsg = r->errbuf;
 	if (r->b->bm_ok)
 		evld_broker_metrics_denied(&r->b->bm, (unsigned) op);
-	evld_log_info(&r->b->log, "acl: denied %s %s %s:%s", who,
-	    evld_acl_op_name(op), evld_acl_res_name(type), name);
+	if (type == EVLD_RES_CLUSTER)
+		evld_log_info(&r->b->log, "acl: denied %s %s cluster", who,
+		    evld_acl_op_name(op));
+	else
+		evld_log_info(&r->b->log, "acl: denied %s %s %s:%s", who,
+		    evld_acl_op_name(op), evld_acl_res_name(type), name);
 	return EVL_EDENIED;
 }

@@ -47,10 +47,13 @@ audit(struct evld_req *r, const char *verb, const evls_acl_rule *x)
 {
 	char ops[64];
 	evld_acl_ops_format(x->ops, ops, sizeof(ops));
-	evld_log_warn(&r->b->log, "acl: %s %s %s %s %s %s:%s",
+	/* The cluster has no name: "cluster", as the CLI writes it. */
+	bool cluster = x->resource == EVLP_RES_CLUSTER;
+	evld_log_warn(&r->b->log, "acl: %s %s %s %s %s %s%s%s",
 	    r->user[0] ? r->user : "anonymous", verb,
 	    x->effect == EVLP_ACL_DENY ? "deny" : "allow", x->principal, ops,
-	    evld_acl_res_name((enum evld_res) x->resource), x->pattern);
+	    evld_acl_res_name((enum evld_res) x->resource), cluster ? "" : ":",
+	    cluster ? "" : x->pattern);
 }
 
 static int

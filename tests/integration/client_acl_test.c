@@ -366,3 +366,96 @@ Test(client_acl, cli_denied_is_exit_1_with_the_reason)
 	unsetenv("EVLOG_PASSWORD");
 	evlct_broker_stop(&b, false);
 }
+
+/* ---- a consumer group with a glob subscription -------------------------- */
+
+struct seen {
+	bool eu, secret, payments;
+};
+
+static void
+note_topic(struct seen *s, const char *topic)
+{
+	if (strcmp(topic, "orders-eu") == 0)
+		s->eu = true;
+	else if (strcmp(topic, "orders-secret") == 0)
+		s->secret = true;
+	else if (strcmp(topic, "payments") == 0)
+		s->payments = true;
+}
+
+/* Polls k for up to ms, noting the topics of the records it returns;
+ * stops early once want says so. */
+static void
+poll_for(evl_consumer *k, struct seen *s, uint32_t ms,
+    bool (*want)(const struct seen *))
+{
+	uint64_t end = evlct_now_ms() + ms;
+	while (evlct_now_ms() < end && !(want && want(s))) {
+		const evl_record *rec;
+		int               rv = evl_consumer_poll(k, &rec, 200);
+		if (rv == 0)
+			note_topic(s, rec->topic);
+		else
+			cr_assert(rv == EVL_ETIMEDOUT || rv == EVL_EREBALANCE,
+			    "poll: %s", evl_strerror(rv));
+	}
+}
+
+static bool
+have_eu(const struct seen *s)
+{
+	return s->eu;
+}
+
+static bool
+have_secret(const struct seen *s)
+{
+	return s->secret;
+}
+
+Test(client_acl, glob_subscription_gets_only_readable_topics)
+{
+	evlct_broker b;
+	char         dir[256];
+	start(&b, dir, sizeof(dir), true);
+	evl_client *admin = login(b.url, "admin", "root-pw");
+	static const char *const topics[] = { "orders-eu", "orders-secret",
+		"payments" };
+	for (size_t i = 0; i < 3; i++) {
+		evl_assert_ok(evl_topic_create(admin, topics[i], NULL));
+		evl_assert_ok(produce(admin, topics[i]));
+	}
+	evl_assert_ok(rule(admin, true, "bob", EVL_RES_TOPIC, "orders-*",
+	    EVL_ACL_READ | EVL_ACL_DESCRIBE, 0));
+	evl_assert_ok(rule(admin, true, "bob", EVL_RES_TOPIC, "orders-secret",
+	    EVL_ACL_READ, 1));
+	evl_assert_ok(
+	    rule(admin, true, "bob", EVL_RES_GROUP, "g", EVL_ACL_READ, 0));
+
+	evl_client       *bob = login(b.url, "bob", "bob-pw");
+	evl_consumer     *k;
+	evl_consumer_opts o;
+	const char       *subs[] = { "*" };
+	struct seen       s      = { false, false, false };
+	evl_consumer_opts_init(&o);
+	o.auto_commit_ms = 0;
+	evl_assert_ok(evl_consumer_open(&k, bob, "g", subs, 1, &o));
+	/* The join succeeds; only orders-eu is dealt to bob. */
+	poll_for(k, &s, 20000, have_eu);
+	cr_assert(s.eu, "no record from orders-eu");
+	poll_for(k, &s, 1500, NULL);
+	cr_assert_not(s.secret, "orders-secret was assigned despite a deny");
+	cr_assert_not(s.payments, "payments was assigned without a rule");
+
+	/* The deny goes: the group re-resolves and deals orders-secret. */
+	evl_assert_ok(rule(admin, false, "bob", EVL_RES_TOPIC, "orders-secret",
+	    EVL_ACL_READ, 1));
+	poll_for(k, &s, 30000, have_secret);
+	cr_assert(s.secret, "orders-secret not assigned after the deny went");
+	cr_assert_not(s.payments);
+	evl_consumer_close(k);
+	evl_client_close(bob);
+	evl_client_close(admin);
+	evlct_broker_stop(&b, false);
+}
