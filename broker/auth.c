@@ -29,6 +29,23 @@ evld_auth_init(
 		return EVL_ENOMEM;
 	}
 	pthread_mutex_init(&a->mu, NULL);
+	pthread_mutex_init(&a->umu, NULL);
+	return 0;
+}
+
+int
+evld_auth_reload(
+    struct evld_auth *a, const char *users_file, char *err, size_t errlen)
+{
+	struct evld_users nu, old;
+	int               rv;
+	if ((rv = evld_users_load(&nu, users_file, err, errlen)) != 0)
+		return rv;
+	pthread_mutex_lock(&a->umu);
+	old      = a->users;
+	a->users = nu;
+	pthread_mutex_unlock(&a->umu);
+	evld_users_fini(&old);
 	return 0;
 }
 
@@ -42,6 +59,7 @@ evld_auth_fini(struct evld_auth *a)
 	evlp_free(a->peers);
 	a->peers = NULL;
 	pthread_mutex_destroy(&a->mu);
+	pthread_mutex_destroy(&a->umu);
 }
 
 /* HMAC-SHA-256(secret, tag ":" name): stable per broker run and name. */
@@ -69,13 +87,16 @@ derive(const struct evld_auth *a, const char *tag, const char *name,
 }
 
 void
-evld_auth_cred(const struct evld_auth *a, const char *name,
-    evlp_scram_cred *out, bool *known)
+evld_auth_cred(struct evld_auth *a, const char *name, evlp_scram_cred *out,
+    bool *known)
 {
-	const struct evld_user *u = evld_users_find(&a->users, name);
+	const struct evld_user *u;
 	uint8_t                 salt[EVLP_SCRAM_KEY_LEN];
+	pthread_mutex_lock(&a->umu);
+	if ((u = evld_users_find(&a->users, name)) != NULL)
+		*out = u->cred;
+	pthread_mutex_unlock(&a->umu);
 	if (u != NULL) {
-		*out   = u->cred;
 		*known = true;
 		return;
 	}

@@ -48,6 +48,7 @@ struct evld_auth_peer {
 };
 
 struct evld_auth {
+	pthread_mutex_t        umu; /* users: replaced by a reload */
 	struct evld_users      users;
 	uint8_t                secret[32]; /* for unknown users' salts */
 	pthread_mutex_t        mu;         /* the peer table */
@@ -64,9 +65,18 @@ int evld_auth_init(struct evld_auth *a, const char *users_file, char *err,
     size_t errlen);
 void evld_auth_fini(struct evld_auth *a);
 
+/*
+ * evld_auth_reload reads users_file again and, if it is valid, replaces
+ * the users (SIGHUP).  Connections logged in already keep their user;
+ * logins from then on see the new file.  On failure (EVL_EINVAL with err
+ * naming the file and line, EVL_ENOMEM) the old users stay.
+ */
+int evld_auth_reload(struct evld_auth *a, const char *users_file, char *err,
+    size_t errlen);
+
 /* The credentials to run name's exchange against, and whether the user
  * exists (see "Unknown users" above). */
-void evld_auth_cred(const struct evld_auth *a, const char *name,
+void evld_auth_cred(struct evld_auth *a, const char *name,
     evlp_scram_cred *out, bool *known);
 
 /* Milliseconds the peer is still locked out at now_ms, or 0. */

@@ -132,6 +132,15 @@ evld_broker_start(struct evld_broker **out, const struct evld_config *cfg)
 		goto fail;
 	if (evld_broker_auth_on(b)) {
 		char err[512];
+		if (cfg->tls_client_user != NULL &&
+		    !evld_user_name_ok(cfg->tls_client_user)) {
+			evld_log_error(&b->log,
+			    "--tls-client-user '%s' is not a user name "
+			    "([A-Za-z0-9._@-]{1,64})",
+			    cfg->tls_client_user);
+			rv = EVL_EINVAL;
+			goto fail;
+		}
 		if ((rv = evld_auth_init(&b->auth, cfg->users_file, err,
 		         sizeof(err))) != 0) {
 			evld_log_error(&b->log, "%s",
@@ -270,6 +279,25 @@ watchdog_main(void *arg)
 	return NULL;
 }
 
+/* SIGHUP: read the users file again (auth.h, evld_auth_reload). */
+static void
+reload(struct evld_broker *b)
+{
+	char err[512];
+	if (!b->auth_ok || b->cfg->users_file == NULL) {
+		evld_log_info(&b->log, "SIGHUP: nothing to reload");
+		return;
+	}
+	int rv = evld_auth_reload(&b->auth, b->cfg->users_file, err, sizeof(err));
+	if (rv == 0)
+		evld_log_info(&b->log, "SIGHUP: reloaded the users file %s",
+		    b->cfg->users_file);
+	else
+		evld_log_error(&b->log,
+		    "SIGHUP: users file not reloaded, the old users stay: %s",
+		    rv == EVL_ENOMEM ? "out of memory" : err);
+}
+
 int
 evld_broker_run(const struct evld_config *cfg)
 {
@@ -282,6 +310,7 @@ evld_broker_run(const struct evld_config *cfg)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -295,8 +324,13 @@ evld_broker_run(const struct evld_config *cfg)
 		fprintf(stderr, "evlogd: http on %s\n", evld_broker_http_addr(b));
 	fflush(stderr);
 
-	while (sigwait(&set, &sig) != 0)
-		;
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			break;
+		reload(b);
+	}
 	evld_log_info(&b->log, "stopping on %s",
 	    sig == SIGINT ? "SIGINT" : "SIGTERM");
 

@@ -107,11 +107,11 @@ evld_broker_auth_on(const struct evld_broker *b)
 }
 
 /*
- * evld_broker_run is evlogd's life: block SIGINT and SIGTERM (so every
- * thread inherits the mask), start, print "evlogd: listening on URL" per
- * listener and "evlogd: http on HOST:PORT" to stderr, wait for a signal,
- * stop.  Returns the exit status: 0 after a clean stop, 1 if it could not
- * start.
+ * evld_broker_run is evlogd's life: block SIGINT, SIGTERM and SIGHUP (so
+ * every thread inherits the mask), start, print "evlogd: listening on
+ * URL" per listener and "evlogd: http on HOST:PORT" to stderr, wait for
+ * SIGINT or SIGTERM (re-reading the users file at each SIGHUP), stop.
+ * Returns the exit status: 0 after a clean stop, 1 if it could not start.
  */
 int evld_broker_run(const struct evld_config *cfg);
 

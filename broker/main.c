@@ -32,7 +32,9 @@ read_password(char *buf, size_t cap)
 		fflush(stderr);
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t) ECHO;
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+		/* TCSANOW, not TCSAFLUSH: a password typed (or pasted)
+		 * ahead of the prompt is kept, not thrown away. */
+		tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
 	}
 	if (fgets(buf, (int) cap, stdin) != NULL) {
 		size_t len = strlen(buf);
@@ -46,7 +48,7 @@ read_password(char *buf, size_t cap)
 			n = (long) len;
 	}
 	if (tty) {
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		tcsetattr(STDIN_FILENO, TCSANOW, &old);
 		fprintf(stderr, "\n");
 	}
 	return n;

@@ -172,7 +172,7 @@ pipe_remove(struct evld_server *s, uint32_t id)
 
 /* Counts a request on its pipe and copies the pipe's principal into
  * user; false when the pipe is over its cap.  An untracked pipe (its
- * ADD_POST lost to ENOMEM) is not limited, and has no principal. */
+ * ADD_PRE lost to ENOMEM) is not limited, and has no principal. */
 static bool
 pipe_acquire(struct evld_server *s, uint32_t id, bool *held,
     char user[EVLD_USER_MAX + 1])
@@ -939,7 +939,6 @@ evld_server_start(struct evld_server **out, struct evld_broker *b)
 	 * same value (ws keeps its own otherwise). */
 	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, cfg->max_message_bytes);
 	if ((rv = nng_pipe_notify(s->sock, NNG_PIPE_EV_ADD_PRE, pipe_event, s)) != 0 ||
-	    (rv = nng_pipe_notify(s->sock, NNG_PIPE_EV_ADD_POST, pipe_event, s)) != 0 ||
 	    (rv = nng_pipe_notify(s->sock, NNG_PIPE_EV_REM_POST, pipe_event, s)) != 0) {
 		rv = nng_to_evl(rv);
 		goto fail;

@@ -4,7 +4,7 @@
  * progress and the peer's address (PROTOCOL.md §9).
  *
  * Sessions live in the server's pipe table (server.c): made at the
- * pipe's ADD_POST, freed (and wiped) at its REM_POST, so a reconnect
+ * pipe's ADD_PRE, freed (and wiped) at its REM_POST, so a reconnect
  * starts unauthenticated.  Handlers reach one with
  * evld_server_session_lock, under the pipe table's lock.
  */

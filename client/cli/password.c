@@ -35,7 +35,9 @@ cli_password_prompt(const char *user)
 	if (restore) {
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t) ECHO;
-		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+		/* TCSANOW, not TCSAFLUSH: a password typed (or pasted)
+		 * ahead of the prompt is kept, not thrown away. */
+		tcsetattr(fileno(tty), TCSANOW, &quiet);
 	}
 	fprintf(tty, "Password for %s: ", user);
 	fflush(tty);
@@ -48,7 +50,7 @@ cli_password_prompt(const char *user)
 		out = strdup(buf);
 	}
 	if (restore)
-		tcsetattr(fileno(tty), TCSAFLUSH, &old);
+		tcsetattr(fileno(tty), TCSANOW, &old);
 	fputc('\n', tty);
 	fclose(tty);
 	memset(buf, 0, sizeof(buf));

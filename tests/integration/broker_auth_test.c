@@ -12,6 +12,7 @@
 #include <evlog/evlog.h>
 #include <nng/nng.h>
 
+#include "alloc.h"
 #include "evl_test.h"
 #include "harness.h"
 #include "msg.h"
@@ -149,6 +150,15 @@ Test(broker_auth, unauthenticated_requests_are_refused)
 	cr_assert_eq(evlt_produce(s, "t", 0, 1, 1, 8, NULL), 0);
 	cr_assert_eq(evld_counter_get(f.tb.b->bm.auth_ok), 1);
 	cr_assert_eq(evld_counter_get(f.tb.b->bm.auth_failed), 0);
+	/* As /metrics shows them. */
+	char  *text;
+	size_t len;
+	evl_assert_ok(evld_metrics_render(f.tb.b->metrics, &text, &len));
+	cr_assert(strstr(text, "evlog_auth_total{result=\"ok\"} 1\n") != NULL,
+	    "%s", text);
+	cr_assert(strstr(text, "evlog_auth_total{result=\"failed\"} 0\n") !=
+	    NULL);
+	evlp_free(text);
 
 	/* Another connection is not logged in by this one. */
 	nng_socket s2 = raw(f.tb.url);

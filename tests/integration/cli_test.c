@@ -48,16 +48,28 @@ append(char **buf, size_t *len, const char *p, size_t n)
 	(*buf)[*len] = '\0';
 }
 
+static void proc_start_prog(proc *p, const char *prog, const char *in,
+    size_t in_len, const char *const *args, const char *const *env);
+
 /* Starts EVLOG_PATH with argv (NULL-terminated, without argv[0]). */
 static void
 proc_start(proc *p, const char *in, size_t in_len, const char *const *args,
     const char *const *env)
 {
+	proc_start_prog(p, EVLOG_PATH, in, in_len, args, env);
+}
+
+/* Starts prog; in == NULL with in_len 1 keeps stdin open for later
+ * (p->in and p->in_len set then). */
+static void
+proc_start_prog(proc *p, const char *prog, const char *in, size_t in_len,
+    const char *const *args, const char *const *env)
+{
 	int         pin[2], pout[2], perr[2];
 	const char *argv[64];
 	int         argc = 0;
 	memset(p, 0, sizeof(*p));
-	argv[argc++] = EVLOG_PATH;
+	argv[argc++] = prog;
 	for (size_t i = 0; args[i]; i++)
 		argv[argc++] = args[i];
 	argv[argc] = NULL;
@@ -88,6 +100,8 @@ proc_start(proc *p, const char *in, size_t in_len, const char *const *args,
 	p->in = in;
 	p->in_len = in ? in_len : 0;
 	fcntl(p->in_fd, F_SETFL, O_NONBLOCK);
+	if (in == NULL && in_len == 1)
+		return; /* stdin stays open: the caller writes later */
 	if (p->in_len == 0) {
 		close(p->in_fd);
 		p->in_fd = -1;
@@ -101,7 +115,9 @@ proc_pump(proc *p, int ms)
 {
 	struct pollfd f[3];
 	int           n = 0, iin = -1, iout = -1, ierr = -1;
-	if (p->in_fd >= 0)
+	/* Only with bytes to write: an open stdin waiting for its
+	 * input (proc_start_prog) would make poll return at once. */
+	if (p->in_fd >= 0 && p->in_len > p->in_off)
 		iin = n, f[n++] = (struct pollfd) { p->in_fd, POLLOUT, 0 };
 	if (p->out_fd >= 0)
 		iout = n, f[n++] = (struct pollfd) { p->out_fd, POLLIN, 0 };
@@ -112,7 +128,7 @@ proc_pump(proc *p, int ms)
 	if (poll(f, (nfds_t) n, ms) <= 0)
 		return true;
 	char buf[65536];
-	if (iin >= 0 && f[iin].revents) {
+	if (iin >= 0 && f[iin].revents && p->in_len > p->in_off) {
 		ssize_t w = write(
 		    p->in_fd, p->in + p->in_off, p->in_len - p->in_off);
 		if (w > 0)
@@ -1745,6 +1761,38 @@ Test(cli_auth, user_and_password)
 	run_env(&p, NULL, ARGS("-b", b.url, "-u", "alice", "topics", "list"));
 	assert_exit(&p, 1);
 	cr_assert(strstr(p.err, "EVLOG_PASSWORD") != NULL, "%s", p.err);
+	proc_free(&p);
+	evlct_broker_stop(&b, false);
+}
+
+/* The password prompt, on a terminal: script(1) gives evlog one. */
+Test(cli_auth, prompts_without_echo_on_a_terminal)
+{
+	evlct_broker b;
+	proc         p;
+	char         dir[256], cmd[1024], users[300], line[1024];
+	cr_assert_eq(evlct_tmpdir(dir, sizeof(dir)), 0);
+	snprintf(users, sizeof(users), "%s/users", dir);
+	snprintf(cmd, sizeof(cmd), "printf 'pencil\\n' | %s passwd %s alice",
+	    EVLCT_EVLOGD, users);
+	cr_assert_eq(evlct_sh(cmd), 0);
+	/* alice a superuser: what no ACL allows is denied. */
+	const char *bargs[] = { "--users", users, "--superusers", "alice",
+		NULL };
+	cr_assert_eq(evlct_broker_start(&b, dir, bargs), 0);
+
+	snprintf(line, sizeof(line), "%s -b %s -u alice topics create t",
+	    EVLOG_PATH, b.url);
+	proc_start_prog(&p, "/usr/bin/script", NULL, 1,
+	    ARGS("-qec", line, "/dev/null"), NULL);
+	/* Type the password only once asked: echo is off by then. */
+	cr_assert(proc_wait_out(&p, "Password for alice: ", 20000),
+	    "no prompt; stdout: %s", p.out ? p.out : "");
+	p.in     = "pencil\n";
+	p.in_len = 7;
+	proc_finish(&p);
+	assert_exit(&p, 0);
+	cr_assert_null(strstr(p.out, "pencil"), "echoed: %s", p.out);
 	proc_free(&p);
 	evlct_broker_stop(&b, false);
 }

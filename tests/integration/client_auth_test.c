@@ -376,6 +376,13 @@ Test(client_auth, passwd_creates_replaces_and_refuses)
 	cr_assert_gt(slurp(path, before, sizeof(before)), 0);
 	cr_assert_str_eq(before, after);
 
+	/* On a terminal it prompts (script(1) gives it one). */
+	snprintf(cmd, sizeof(cmd),
+	    "printf 'pw4dave\\n' | script -qec '%s passwd %s dave' /dev/null "
+	    "| grep -q 'Password:'",
+	    EVLCT_EVLOGD, path);
+	cr_assert_eq(evlct_sh(cmd), 0);
+
 	/* The new password logs in, the old one does not. */
 	evlct_broker b;
 	evl_client  *c;
@@ -385,6 +392,8 @@ Test(client_auth, passwd_creates_replaces_and_refuses)
 	evl_client_close(c);
 	evl_assert_err(open_as(&c, b.url, "alice", "pencil"), EVL_EAUTH);
 	evl_assert_ok(open_as(&c, b.url, "bob", "hunter2"));
+	evl_client_close(c);
+	evl_assert_ok(open_as(&c, b.url, "dave", "pw4dave"));
 	evl_client_close(c);
 	evlct_broker_stop(&b, false);
 }
@@ -501,5 +510,48 @@ Test(client_auth, tls_client_user_maps_verified_certificates)
 	evl_assert_ok(evl_topic_describe(c, "t", &t));
 	evl_topic_info_free(t, 1);
 	evl_client_close(c);
+	evlct_broker_stop(&b, false);
+}
+
+/* ---- SIGHUP re-reads the users file ---------------------------------------- */
+
+struct login_as {
+	const char *url, *user, *pw;
+};
+
+static bool
+can_login(void *arg)
+{
+	struct login_as *l = arg;
+	evl_client      *c;
+	if (open_as(&c, l->url, l->user, l->pw) != 0)
+		return false;
+	evl_client_close(c);
+	return true;
+}
+
+Test(client_auth, sighup_reloads_users)
+{
+	evlct_broker b;
+	char         dir[256];
+	evl_client  *c, *kept;
+	start(&b, dir, sizeof(dir));
+	evl_assert_ok(open_as(&kept, b.url, "bob", "hunter2"));
+	evl_assert_err(open_as(&c, b.url, "carol", "s3cret"), EVL_EAUTH);
+
+	/* A new user, a changed password; then SIGHUP. */
+	cr_assert_eq(passwd(dir, "carol", "s3cret"), 0);
+	cr_assert_eq(passwd(dir, "alice", "pencil2"), 0);
+	kill(b.pid, SIGHUP);
+	struct login_as carol = { b.url, "carol", "s3cret" };
+	cr_assert(evlct_wait_until(can_login, &carol, 10000));
+	evl_assert_ok(open_as(&c, b.url, "alice", "pencil2"));
+	evl_client_close(c);
+	evl_assert_err(open_as(&c, b.url, "alice", "pencil"), EVL_EAUTH);
+
+	/* A connection logged in before keeps working.  (A garbled file
+	 * on reload: broker_users_test, auth.reload_keeps_old_users.) */
+	evl_assert_ok(evl_topic_create(kept, "t", NULL));
+	evl_client_close(kept);
 	evlct_broker_stop(&b, false);
 }
