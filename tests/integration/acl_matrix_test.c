@@ -659,3 +659,14 @@ Test(broker_acl, auth_off_allows_everything)
 	nng_close(s);
 	evlt_broker_stop(&tb, false);
 }
+
+/* A name that is no user name in --superusers stops the broker at
+ * start, rather than leaving an admin out silently. */
+Test(broker_acl, bad_superusers_refuse_to_start)
+{
+	struct evlt_broker tb;
+	const char *args[] = { "--superusers", "admin,,root", NULL };
+	cr_assert_eq(evlt_broker_start(&tb, NULL, args), EVL_EINVAL);
+	const char *args2[] = { "--superusers", "ad min", NULL };
+	cr_assert_eq(evlt_broker_start(&tb, NULL, args2), EVL_EINVAL);
+}

@@ -520,3 +520,22 @@ Test(config, fini_then_reuse)
 	evl_assert_ok(parse(&c, NULL, NULL, err, sizeof(err)));
 	cr_assert_eq(c.nlisten, 1);
 }
+
+/* Access control: --superusers, EVLOG_SUPERUSERS; flags win. */
+Test(config, superusers)
+{
+	evl_assert_ok(parse(&c, ARGS("--superusers", "admin,ops@corp"), NULL,
+	    err, sizeof(err)));
+	cr_assert_str_eq(c.superusers, "admin,ops@corp");
+	evld_config_fini(&c);
+	evl_assert_ok(parse(&c, NULL, ENV("EVLOG_SUPERUSERS=root"), err,
+	    sizeof(err)));
+	cr_assert_str_eq(c.superusers, "root");
+	evld_config_fini(&c);
+	evl_assert_ok(parse(&c, ARGS("--superusers", "admin"),
+	    ENV("EVLOG_SUPERUSERS=root"), err, sizeof(err)));
+	cr_assert_str_eq(c.superusers, "admin");
+	evld_config_fini(&c);
+	evl_assert_ok(parse(&c, NULL, NULL, err, sizeof(err)));
+	cr_assert_null(c.superusers);
+}
