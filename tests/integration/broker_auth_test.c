@@ -280,20 +280,17 @@ Test(broker_auth, lockout_after_five_failures)
 
 /* ---- many threads, one login after a reconnect --------------------------- */
 
-struct lister {
+struct creator {
 	evl_client *c;
+	char        topic[16];
 	int         rv;
 };
 
 static void *
-lister_main(void *arg)
+creator_main(void *arg)
 {
-	struct lister  *l = arg;
-	evl_topic_info *t;
-	size_t          n;
-	l->rv = evl_topic_list(l->c, &t, &n);
-	if (l->rv == 0)
-		evl_topic_info_free(t, n);
+	struct creator *k = arg;
+	k->rv = evl_topic_create(k->c, k->topic, NULL);
 	return NULL;
 }
 
@@ -312,25 +309,40 @@ Test(broker_auth, ten_threads_one_login_after_reconnect)
 	evl_assert_ok(evl_client_open(&c, &o));
 	cr_assert_eq(evld_counter_get(f.tb.b->bm.auth_ok), 1);
 
-	/* The broker goes away and another comes up on the same URL. */
+	/* The broker goes away.  Ten creates (not idempotent) are made
+	 * while it is down: they wait in the client for a connection, and
+	 * go out the moment the new broker accepts it -- before the login,
+	 * which starts only once the connection is up. */
 	evlt_broker_stop(&f.tb, false);
+	struct creator k[10];
+	pthread_t      th[10];
+	for (int i = 0; i < 10; i++) {
+		k[i].c = c;
+		snprintf(k[i].topic, sizeof(k[i].topic), "t%d", i);
+		pthread_create(&th[i], NULL, creator_main, &k[i]);
+	}
 	const char *args[] = { "--listen", url, "--users", f.users,
 		"--superusers", "alice,bob", NULL };
 	evl_assert_ok(evlt_broker_start(&f.tb, NULL, args));
-
-	struct lister l[10];
-	pthread_t     th[10];
-	for (int i = 0; i < 10; i++) {
-		l[i].c = c;
-		pthread_create(&th[i], NULL, lister_main, &l[i]);
-	}
 	for (int i = 0; i < 10; i++) {
 		pthread_join(th[i], NULL);
-		evl_assert_ok(l[i].rv);
+		evl_assert_ok(k[i].rv);
 	}
-	/* Ten refused (or queued) requests, one login. */
+	/* Refused unauthenticated, re-sent after one login, done once. */
+	char  *text;
+	size_t len;
+	evl_assert_ok(evld_metrics_render(f.tb.b->metrics, &text, &len));
+	cr_assert(strstr(text, "evlog_request_errors_total{op=\"create_topic\","
+	                       "error=\"EVL_EAUTHREQUIRED\"}") != NULL,
+	    "no create was refused: %s", text);
+	evlp_free(text);
 	cr_assert_eq(evld_counter_get(f.tb.b->bm.auth_ok), 1);
 	cr_assert_eq(evld_counter_get(f.tb.b->bm.auth_failed), 0);
+	evl_topic_info *t;
+	size_t          n;
+	evl_assert_ok(evl_topic_list(c, &t, &n));
+	cr_assert_eq(n, 10);
+	evl_topic_info_free(t, n);
 	evl_client_close(c);
 	stop(&f);
 }
