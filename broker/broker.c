@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "alloc.h"
 #include "broker.h"
 #include "group.h"
@@ -138,6 +139,15 @@ evld_broker_start(struct evld_broker **out, const struct evld_config *cfg)
 		goto fail;
 	b->quota_collector = true;
 
+	/* Access control before the server: no request runs without it. */
+	const char *why;
+	if ((rv = evld_acl_alloc(&b->acl, b->store, cfg->superusers, &why)) != 0) {
+		evld_log_error(&b->log, "%s: %s", why ? why : "access control",
+		    evl_strerror(rv));
+		goto fail;
+	}
+	evld_gauge_set(b->bm.acl_rules, (int64_t) evld_acl_count(b->acl));
+
 	if ((rv = evld_groups_start(&b->groups, b)) != 0)
 		goto fail;
 	if (evld_broker_auth_on(b)) {
@@ -219,6 +229,8 @@ evld_broker_stop(struct evld_broker *b)
 	evld_server_close(b->server);
 	evld_server_free(b->server);
 	evld_quotas_free(b->quotas); /* no request can reach it now */
+
+	evld_acl_free(b->acl);
 	if (b->waiters_ok)
 		evld_waiters_fini(&b->waiters);
 	if (b->auth_ok)

@@ -63,6 +63,11 @@ struct evld_broker {
 	char                       http_addr[300];
 	struct evld_retention      retention;
 	struct evld_groups        *groups; /* the group coordinator */
+
+	/* Access control (acl.h): the rules, loaded from the store at
+	 * start.  Set before the server starts, freed after it closed. */
+	struct evld_acl *acl;
+
 	/* Authentication (security, part A): users, the failure limit. */
 	struct evld_auth auth;
 	bool             auth_ok;

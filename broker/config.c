@@ -108,6 +108,10 @@ static const struct opt opts[] = {
 	    "one record's key+value+headers (default 1m)" },
 	{ "max-groups", K_U32, OFF(max_groups), 1, 10000000, "N",
 	    "consumer groups (default 10000)" },
+
+	/* Access control (broker/acl.h). */
+	{ "superusers", K_STR, OFF(superusers), 0, 0, "NAME[,NAME...]",
+	    "users who pass every ACL check and may change the rules" },
 	{ "config", K_CONFIG, OFF(config_file), 0, 0, "FILE",
 	    "read 'name = value' lines from FILE first" },
 	/* quotas (docs/SECURITY.md, "Quotas") */
@@ -897,6 +901,8 @@ evld_config_fini(struct evld_config *c)
 		memset(c->http_token, 0, strlen(c->http_token));
 		evlp_free(c->http_token);
 	}
+
+	evlp_free(c->superusers);
 	evld_config_init(c);
 }
 

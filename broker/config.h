@@ -125,6 +125,11 @@ struct evld_config {
 	uint32_t max_partitions;    /* per topic, at create and alter */
 	size_t   max_record_bytes;  /* one record's key+value+headers */
 	uint32_t max_groups;        /* consumer groups known */
+
+	/* Access control (broker/acl.h).  --superusers: user names,
+	 * comma-separated, who pass every ACL check and may change the
+	 * rules; NULL: none. */
+	char *superusers;
 };
 
 /*

@@ -39,6 +39,10 @@ static const evld_handler_fn handlers[256] = {
 	[EVLP_OP_READ_STREAM]    = evld_handle_read_stream,
 	[EVLP_OP_STREAM_INFO]    = evld_handle_stream_info,
 	[EVLP_OP_DELETE_STREAM]  = evld_handle_delete_stream,
+	/* access control */
+	[EVLP_OP_ACL_ADD]        = evld_handle_acl_add,
+	[EVLP_OP_ACL_REMOVE]     = evld_handle_acl_remove,
+	[EVLP_OP_ACL_LIST]       = evld_handle_acl_list,
 };
 
 evld_handler_fn

@@ -228,4 +228,9 @@ int evld_handle_list_groups(struct evld_req *r);
 int evld_handle_describe_group(struct evld_req *r);
 int evld_handle_delete_group(struct evld_req *r);
 
+/* Access-control handlers (handle_acl.c). */
+int evld_handle_acl_add(struct evld_req *r);
+int evld_handle_acl_remove(struct evld_req *r);
+int evld_handle_acl_list(struct evld_req *r);
+
 #endif /* EVLD_DISPATCH_H */

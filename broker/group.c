@@ -23,12 +23,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "acl.h"
 #include "alloc.h"
 #include "assign.h"
 #include "limit.h"
 #include "server.h"
 
-#define STATE_VERSION 1
+/* 2 adds each member's user after its partitions; 1 is still read
+ * (users ""). */
+#define STATE_VERSION 2
 /* A join sleeps this much past its rebalance timeout, so the group's
  * deadline (checked by the timer) normally answers it first. */
 #define JOIN_SLACK_MS 2000
@@ -199,13 +202,20 @@ evld_member_owns(
 }
 
 bool
-evld_member_subscribes(const struct evld_member *m, const char *topic)
+evld_member_subscribes(
+    struct evld_broker *b, const struct evld_member *m, const char *topic)
 {
 	for (size_t i = 0; i < m->nsubs; i++) {
 		const struct evld_gsub *s = &m->subs[i];
-		if (s->kind == EVLP_SUB_TOPIC ? strcmp(s->pattern, topic) == 0
-		                              : fnmatch(s->pattern, topic, 0) == 0)
+		if (s->kind == EVLP_SUB_TOPIC) {
+			/* Checked at join: a denied name fails the join. */
+			if (strcmp(s->pattern, topic) == 0)
+				return true;
+		} else if (fnmatch(s->pattern, topic, 0) == 0 &&
+		    evld_broker_may(
+		        b, m->user, EVLD_RES_TOPIC, topic, EVLD_ACL_READ)) {
 			return true;
+		}
 	}
 	return false;
 }
@@ -235,7 +245,8 @@ evld_group_topics(struct evld_groups *gs, const struct evld_group *g,
 	for (size_t i = 0; i < t->n; i++) {
 		for (size_t m = 0; m < g->nmembers && !t->sel[i]; m++)
 			t->sel[i] =
-			    evld_member_subscribes(g->members[m], t->list[i].name);
+			    evld_member_subscribes(
+			        gs->b, g->members[m], t->list[i].name);
 	}
 	return 0;
 }
@@ -289,6 +300,7 @@ state_encode(evlp_wr *w, const struct evld_group *g)
 			    strlen(m->parts[j].topic));
 			evlp_wr_u32(w, m->parts[j].partition);
 		}
+		evlp_wr_str(w, m->user, strlen(m->user));
 	}
 }
 
@@ -331,7 +343,7 @@ view_dup(evlp_view v)
 
 /* Decodes one stored member; NULL with *err set on failure. */
 static struct evld_member *
-state_member(evlp_rd *r, int *err)
+state_member(evlp_rd *r, uint8_t version, int *err)
 {
 	struct evld_member *m;
 	if (EVLP_ALLOC_STRUCT(m) == NULL) {
@@ -371,6 +383,14 @@ state_member(evlp_rd *r, int *err)
 			goto nomem;
 		tp->partition = evlp_rd_u32(r);
 	}
+	if (version >= 2) {
+		evlp_view u = evlp_rd_str(r);
+		if (u.len > EVLD_USER_MAX)
+			goto corrupt;
+		if (u.len > 0)
+			memcpy(m->user, u.p, u.len);
+		m->user[u.len] = '\0';
+	}
 	if (r->err != 0)
 		goto corrupt;
 	return m;
@@ -394,7 +414,8 @@ state_load(void *arg, const char *name, const void *v, size_t len)
 	uint64_t            now = evld_group_now_ms();
 
 	evlp_rd_init(&r, v, len);
-	if (evlp_rd_u8(&r) != STATE_VERSION)
+	uint8_t version = evlp_rd_u8(&r);
+	if (version < 1 || version > STATE_VERSION)
 		return EVL_ECORRUPT;
 	if ((rv = group_add(gs, name, &g)) != 0)
 		return rv;
@@ -403,7 +424,7 @@ state_load(void *arg, const char *name, const void *v, size_t len)
 	g->rebalances = evlp_rd_u64(&r);
 	uint16_t n    = evlp_rd_u16(&r);
 	for (uint16_t i = 0; rv == 0 && i < n; i++) {
-		struct evld_member *m = state_member(&r, &rv);
+		struct evld_member *m = state_member(&r, version, &rv);
 		if (m == NULL)
 			break;
 		/* A full session from now to resume heartbeating. */
@@ -528,7 +549,8 @@ deal(struct evld_groups *gs, struct evld_group *g)
 		am[m].prev       = prev;
 		am[m].subscribed = sub + m * nt;
 		for (j = 0; j < nt; j++)
-			sub[m * nt + j] = evld_member_subscribes(mb, at[j].name);
+			sub[m * nt + j] =
+			    evld_member_subscribes(gs->b, mb, at[j].name);
 		for (i = 0; i < mb->nparts; i++) {
 			for (j = 0; j < nt; j++) {
 				if (strcmp(at[j].name, mb->parts[i].topic) == 0) {
@@ -806,7 +828,8 @@ evld_groups_free(struct evld_groups *gs)
 
 /* Replaces m's subscriptions and settings from the request. */
 static int
-member_update(struct evld_member *m, const evlp_join_req *req)
+member_update(
+    struct evld_member *m, const evlp_join_req *req, const char *user)
 {
 	evlp_join_req     it = *req;
 	evlp_subscription s;
@@ -831,6 +854,7 @@ member_update(struct evld_member *m, const evlp_join_req *req)
 	m->session_ms   = req->session_timeout_ms;
 	m->rebalance_ms = req->rebalance_timeout_ms;
 	m->assignor     = req->assignor;
+	snprintf(m->user, sizeof(m->user), "%s", user);
 	return 0;
 nomem:
 	for (size_t i = 0; i < n; i++)
@@ -896,7 +920,7 @@ evld_groups_join(struct evld_groups *gs, struct evld_req *r,
 		}
 		snprintf(mb->id, sizeof(mb->id), "m-%" PRIx64 "-%" PRIu64,
 		    gs->epoch, ++gs->next_member);
-		if ((rv = member_update(mb, m)) != 0 ||
+		if ((rv = member_update(mb, m, r->user)) != 0 ||
 		    (rv = member_insert(g, mb)) != 0) {
 			member_free(mb);
 			goto out;
@@ -910,7 +934,7 @@ evld_groups_join(struct evld_groups *gs, struct evld_req *r,
 	} else {
 		if (mb->join != NULL)
 			join_answer(g, mb, EVL_EREBALANCE); /* superseded */
-		if ((rv = member_update(mb, m)) != 0)
+		if ((rv = member_update(mb, m, r->user)) != 0)
 			goto out;
 	}
 	snprintf(r->join_group, sizeof(r->join_group), "%s", group);

@@ -39,6 +39,9 @@ struct evld_member {
 	uint64_t          deadline_ms; /* session expiry (monotonic) */
 	bool              joined;      /* rejoined in this rebalance */
 	struct evld_req  *join;        /* its parked join, or NULL */
+	/* The principal that joined (persisted from state version 2;
+	 * "" before), for its glob subscriptions' read checks. */
+	char user[EVLD_USER_MAX + 1];
 };
 
 struct evld_group {
@@ -89,7 +92,13 @@ struct evld_group *evld_group_find(struct evld_groups *gs, const char *name);
  * for a group the coordinator does not hold.
  */
 int evld_groups_admit(struct evld_groups *gs, const char *group);
-bool        evld_member_subscribes(const struct evld_member *m, const char *t);
+
+/* Whether m subscribes to topic t: by name, or by a glob matching t
+ * and then only if m's user may read t (acl.h), so topics it may not
+ * read are left out of its assignment rather than failing its join. */
+bool evld_member_subscribes(
+    struct evld_broker *b, const struct evld_member *m, const char *t);
+
 void        evld_gtp_free(struct evld_gtp *tps, size_t n);
 const char *evld_group_state_name(int state);
 uint64_t    evld_group_now_ms(void);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
 #include "alloc.h"
 #include "group_int.h"
 
@@ -202,10 +203,18 @@ evld_groups_list(struct evld_groups *gs, struct evld_req *r)
 		goto out;
 	if ((rv = evld_resp_begin(r, 0)) != 0)
 		goto out;
-	EVLD_PUT(r->resp, rv, evlp_group_list_encode(w, (uint32_t) n));
+	/* Only the groups the user may describe are listed. */
+	size_t shown = 0;
+	for (size_t i = 0; i < n; i++)
+		shown += evld_authorized(
+		    r, EVLD_RES_GROUP, names[i], EVLD_ACL_DESCRIBE);
+	EVLD_PUT(r->resp, rv, evlp_group_list_encode(w, (uint32_t) shown));
 	for (size_t i = 0; rv == 0 && i < n; i++) {
 		const struct evld_group *g = evld_group_find(gs, names[i]);
 		evlp_group_entry         e;
+		if (!evld_authorized(
+		        r, EVLD_RES_GROUP, names[i], EVLD_ACL_DESCRIBE))
+			continue;
 		e.group   = view_of(names[i]);
 		e.state   = view_of(evld_group_state_name(
                     g ? g->state : EVLD_GS_EMPTY));

@@ -10,6 +10,7 @@
 #include <fnmatch.h>
 #include <string.h>
 
+#include "acl.h"
 #include "alloc.h"
 #include "broker.h"
 #include "dispatch.h"
@@ -96,8 +97,12 @@ evld_handle_list_topics(struct evld_req *r)
 		return EVL_EINVAL;
 	if ((rv = evls_topic_list(r->b->store, &list, &n)) != 0)
 		return rv;
+	/* Only the topics the user may describe are listed (and counted);
+	 * the rest stay invisible rather than failing the request. */
 	for (size_t i = 0; i < n; i++) {
-		if (m.name.len == 0 || fnmatch(pattern, list[i].name, 0) == 0)
+		if ((m.name.len == 0 || fnmatch(pattern, list[i].name, 0) == 0) &&
+		    evld_authorized(r, EVLD_RES_TOPIC, list[i].name,
+		        EVLD_ACL_DESCRIBE))
 			matched++;
 	}
 	if ((rv = evld_resp_reuse(r)) != 0)
@@ -106,6 +111,9 @@ evld_handle_list_topics(struct evld_req *r)
 	for (size_t i = 0; rv == 0 && i < n; i++) {
 		evlp_topic_entry e;
 		if (m.name.len != 0 && fnmatch(pattern, list[i].name, 0) != 0)
+			continue;
+		if (!evld_authorized(r, EVLD_RES_TOPIC, list[i].name,
+		        EVLD_ACL_DESCRIBE))
 			continue;
 		e.name.p     = (const uint8_t *) list[i].name;
 		e.name.len   = strlen(list[i].name);
@@ -129,6 +137,8 @@ evld_handle_create_topic(struct evld_req *r)
 	if ((rv = evlp_topic_req_decode(r->body, &m)) != 0)
 		return rv;
 	if ((rv = evld_name_copy(name, m.name)) != 0)
+		return rv;
+	if ((rv = evld_authorize(r, EVLD_RES_TOPIC, name, EVLD_ACL_CREATE)) != 0)
 		return rv;
 	evls_topic_config_init(&c);
 	c.partitions = m.partitions != 0 ? m.partitions
@@ -182,6 +192,9 @@ evld_handle_describe_topic(struct evld_req *r)
 		return rv;
 	if ((rv = evld_name_copy(name, m.name)) != 0)
 		return rv;
+	if ((rv = evld_authorize(
+	         r, EVLD_RES_TOPIC, name, EVLD_ACL_DESCRIBE)) != 0)
+		return rv;
 	if ((rv = evls_topic_get(r->b->store, name, &c)) != 0)
 		return rv;
 	return describe(r, name, &c);
@@ -198,6 +211,8 @@ evld_handle_alter_topic(struct evld_req *r)
 	if ((rv = evlp_topic_req_decode(r->body, &m)) != 0)
 		return rv;
 	if ((rv = evld_name_copy(name, m.name)) != 0)
+		return rv;
+	if ((rv = evld_authorize(r, EVLD_RES_TOPIC, name, EVLD_ACL_ALTER)) != 0)
 		return rv;
 	if ((rv = evls_topic_get(r->b->store, name, &c)) != 0)
 		return rv;
@@ -228,6 +243,8 @@ evld_handle_delete_topic(struct evld_req *r)
 	if ((rv = evlp_name_req_decode(r->body, &m)) != 0)
 		return rv;
 	if ((rv = evld_name_copy(name, m.name)) != 0)
+		return rv;
+	if ((rv = evld_authorize(r, EVLD_RES_TOPIC, name, EVLD_ACL_DELETE)) != 0)
 		return rv;
 	if ((rv = evls_topic_delete(r->b->store, name)) != 0)
 		return rv;

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "acl.h"
 #include "alloc.h"
 #include "batch.h"
 #include "broker.h"
@@ -151,6 +152,9 @@ produce_topic_check(struct evld_req *r, const char *topic)
 		return 0; /* the writer answers EVL_ENOTOPIC */
 	if (evls_topic_get(r->b->store, topic, &c) == 0)
 		return 0;
+	/* Auto-creating is creating: it needs create beside write. */
+	if ((rv = evld_authorize(r, EVLD_RES_TOPIC, topic, EVLD_ACL_CREATE)) != 0)
+		return rv;
 	evls_topic_config_init(&c);
 	c.partitions = cfg->default_partitions;
 	rv           = evld_limit_topic_create(r, topic, &c);
@@ -224,6 +228,8 @@ evld_handle_produce(struct evld_req *r)
 		return EVL_EINVAL;
 	}
 	if ((rv = evld_name_copy(r->topic, m.topic)) != 0)
+		return rv;
+	if ((rv = evld_authorize(r, EVLD_RES_TOPIC, r->topic, EVLD_ACL_WRITE)) != 0)
 		return rv;
 	if (m.expected_version != EVLP_VERSION_ANY &&
 	    m.acks == EVLP_ACKS_NONE) {
@@ -495,6 +501,26 @@ fetch_heads_moved(struct evld_req *r, const evlp_fetch_req *req)
 	return false;
 }
 
+/* Read on every topic a fetch names, before anything is read: one
+ * topic denied denies the request (a name that is no name is left to
+ * the partition's error). */
+static int
+fetch_authorize(struct evld_req *r, const evlp_fetch_req *req)
+{
+	evlp_fetch_req  it = *req;
+	evlp_fetch_part p;
+	while (evlp_fetch_req_next(&it, &p)) {
+		char topic[EVLD_NAME_MAX + 1];
+		int  rv;
+		if (evld_name_copy(topic, p.topic) != 0)
+			continue;
+		if ((rv = evld_authorize(
+		         r, EVLD_RES_TOPIC, topic, EVLD_ACL_READ)) != 0)
+			return rv;
+	}
+	return 0;
+}
+
 int
 evld_handle_fetch(struct evld_req *r)
 {
@@ -505,6 +531,8 @@ evld_handle_fetch(struct evld_req *r)
 	if ((rv = quota_gate(r, EVLD_QUOTA_FETCH, evld_now_us())) != 0)
 		return rv;
 	if ((rv = evlp_fetch_req_decode(r->body, &m)) != 0)
+		return rv;
+	if ((rv = fetch_authorize(r, &m)) != 0)
 		return rv;
 	if ((rv = fetch_build(r, &m, &data, &failed)) != 0)
 		return rv;
@@ -556,6 +584,15 @@ evld_handle_list_offsets(struct evld_req *r)
 
 	if ((rv = evlp_list_offsets_req_decode(r->body, &m)) != 0)
 		return rv;
+	/* Read on every topic named, before any answer is built. */
+	it = m;
+	while (evlp_list_offsets_req_next(&it, &q)) {
+		char topic[EVLD_NAME_MAX + 1];
+		if (evld_name_copy(topic, q.topic) == 0 &&
+		    (rv = evld_authorize(
+		         r, EVLD_RES_TOPIC, topic, EVLD_ACL_READ)) != 0)
+			return rv;
+	}
 	/* Answers echo the request's topic views: keep the request. */
 	if ((rv = evld_resp_begin(r, 0)) != 0)
 		return rv;

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "acl.h"
 #include "broker.h"
 #include "dispatch.h"
 #include "group.h"
@@ -51,6 +52,29 @@ join_check(struct evld_req *r, const evlp_join_req *m)
 	return 0;
 }
 
+/* Read on the group and on each topic subscribed by name.  Glob
+ * subscriptions are not checked here: the topics they match that the
+ * member may not read are left out of its assignment (group.c). */
+static int
+join_authorize(struct evld_req *r, const char *group, const evlp_join_req *m)
+{
+	evlp_join_req     it = *m;
+	evlp_subscription s;
+	char              topic[EVLD_NAME_MAX + 1];
+	int               rv;
+	if ((rv = evld_authorize(r, EVLD_RES_GROUP, group, EVLD_ACL_READ)) != 0)
+		return rv;
+	while (evlp_join_req_next(&it, &s)) {
+		if (s.kind != EVLP_SUB_TOPIC ||
+		    evld_name_copy(topic, s.pattern) != 0)
+			continue;
+		if ((rv = evld_authorize(
+		         r, EVLD_RES_TOPIC, topic, EVLD_ACL_READ)) != 0)
+			return rv;
+	}
+	return 0;
+}
+
 int
 evld_handle_join_group(struct evld_req *r)
 {
@@ -62,6 +86,8 @@ evld_handle_join_group(struct evld_req *r)
 	if ((rv = evld_name_copy(group, m.group)) != 0)
 		return rv;
 	if ((rv = join_check(r, &m)) != 0)
+		return rv;
+	if ((rv = join_authorize(r, group, &m)) != 0)
 		return rv;
 	return evld_groups_join(r->b->groups, r, group, &m);
 }
@@ -76,6 +102,8 @@ member_op(struct evld_req *r, bool leave)
 	if ((rv = evlp_member_req_decode(r->body, &m)) != 0)
 		return rv;
 	if ((rv = evld_name_copy(group, m.group)) != 0)
+		return rv;
+	if ((rv = evld_authorize(r, EVLD_RES_GROUP, group, EVLD_ACL_READ)) != 0)
 		return rv;
 	rv = leave ? evld_groups_leave(
 	                 r->b->groups, group, m.member, m.generation)
@@ -117,6 +145,9 @@ evld_handle_describe_group(struct evld_req *r)
 		return rv;
 	if ((rv = evld_name_copy(group, m.name)) != 0)
 		return rv;
+	if ((rv = evld_authorize(
+	         r, EVLD_RES_GROUP, group, EVLD_ACL_DESCRIBE)) != 0)
+		return rv;
 	return evld_groups_describe(r->b->groups, r, group);
 }
 
@@ -129,6 +160,8 @@ evld_handle_delete_group(struct evld_req *r)
 	if ((rv = evlp_name_req_decode(r->body, &m)) != 0)
 		return rv;
 	if ((rv = evld_name_copy(group, m.name)) != 0)
+		return rv;
+	if ((rv = evld_authorize(r, EVLD_RES_GROUP, group, EVLD_ACL_DELETE)) != 0)
 		return rv;
 	if ((rv = evld_groups_delete(r->b->groups, group)) != 0) {
 		if (rv == EVL_EGROUPACTIVE)

@@ -17,6 +17,7 @@
  */
 #include <string.h>
 
+#include "acl.h"
 #include "alloc.h"
 #include "broker.h"
 #include "dispatch.h"
@@ -40,6 +41,12 @@ evld_handle_commit_offsets(struct evld_req *r)
 	if ((rv = evlp_commit_req_decode(r->body, &m)) != 0)
 		return rv;
 	if ((rv = evld_name_copy(group, m.group)) != 0)
+		return rv;
+	/* A member commits with read; a commit outside membership moves
+	 * the group's offsets under it (a reset): alter. */
+	if ((rv = evld_authorize(r, EVLD_RES_GROUP, group,
+	         m.generation == -1 && m.member.len == 0 ? EVLD_ACL_ALTER
+	                                                 : EVLD_ACL_READ)) != 0)
 		return rv;
 	const struct evld_member *owner = NULL;
 	if ((rv = evld_groups_commit_begin(r->b->groups, group, m.generation,
@@ -167,6 +174,8 @@ evld_handle_fetch_offsets(struct evld_req *r)
 	if ((rv = evlp_fetch_offsets_req_decode(r->body, &m)) != 0)
 		return rv;
 	if ((rv = evld_name_copy(group, m.group)) != 0)
+		return rv;
+	if ((rv = evld_authorize(r, EVLD_RES_GROUP, group, EVLD_ACL_READ)) != 0)
 		return rv;
 	if ((rv = evld_resp_begin(r, 0)) != 0)
 		return rv;

@@ -12,6 +12,7 @@
  */
 #include <string.h>
 
+#include "acl.h"
 #include "batch.h"
 #include "broker.h"
 #include "dispatch.h"
@@ -152,6 +153,9 @@ evld_handle_read_stream(struct evld_req *r)
 
 	if ((rv = evlp_read_stream_req_decode(r->body, &m)) != 0)
 		return rv;
+	if (evld_name_copy(topic, m.topic) == 0 &&
+	    (rv = evld_authorize(r, EVLD_RES_TOPIC, topic, EVLD_ACL_READ)) != 0)
+		return rv;
 	if ((rv = stream_build(r, &m, &info, &n)) != 0)
 		return rv;
 	if (n > 0 || m.backwards || m.max_wait_ms == 0)
@@ -210,6 +214,8 @@ evld_handle_stream_info(struct evld_req *r)
 		return rv;
 	if ((rv = stream_names(r, m.topic, m.key, topic)) != 0)
 		return rv;
+	if ((rv = evld_authorize(r, EVLD_RES_TOPIC, topic, EVLD_ACL_READ)) != 0)
+		return rv;
 	if ((rv = evls_stream_info_get(
 	         r->b->store, topic, m.key.p, m.key.len, &info))
 	    != 0)
@@ -237,6 +243,8 @@ evld_handle_delete_stream(struct evld_req *r)
 	if ((rv = evlp_delete_stream_req_decode(r->body, &m)) != 0)
 		return rv;
 	if ((rv = stream_names(r, m.topic, m.key, topic)) != 0)
+		return rv;
+	if ((rv = evld_authorize(r, EVLD_RES_TOPIC, topic, EVLD_ACL_DELETE)) != 0)
 		return rv;
 	rv = evls_stream_delete(r->b->store, topic, m.key.p, m.key.len,
 	    m.expected_version, (m.flags & EVLP_DELETE_FORGET_VERSIONS) != 0,

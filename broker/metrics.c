@@ -779,6 +779,20 @@ evld_broker_metrics_init(struct evld_broker_metrics *bm, evld_metrics *m,
 	         "Time to write one group of appends to the store.", NULL,
 	         NULL, 0)) != 0)
 		return rv;
+	/* Access control: evlog_denied_total{op} and evlog_acl_rules. */
+	static const char *const acl_ops[] = { "read", "write", "create",
+		"delete", "describe", "alter" };
+	for (unsigned i = 0; i < 6; i++) {
+		const char *labels[] = { "op", acl_ops[i], NULL };
+		if ((rv = evld_metrics_counter(m, &bm->denied[i],
+		         "evlog_denied_total",
+		         "Requests denied by access control, by operation.",
+		         labels)) != 0)
+			return rv;
+	}
+	if ((rv = evld_metrics_gauge(m, &bm->acl_rules, "evlog_acl_rules",
+	         "Access-control rules in force.", NULL)) != 0)
+		return rv;
 	/* Authentication (security, part A). */
 	{
 		static const char *const ok[]     = { "result", "ok", NULL };
@@ -820,6 +834,14 @@ evld_broker_metrics_fini(struct evld_broker_metrics *bm)
 {
 	evlp_free((void *) bm->errors);
 	bm->errors = NULL;
+}
+
+void
+evld_broker_metrics_denied(struct evld_broker_metrics *bm, unsigned op)
+{
+	for (unsigned i = 0; i < 6; i++)
+		if (op == 1u << i)
+			evld_counter_inc(bm->denied[i]);
 }
 
 static evld_counter *

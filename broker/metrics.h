@@ -222,6 +222,12 @@ struct evld_broker_metrics {
 	/* Refusals by enum evld_limit (limit.h), connections included. */
 	evld_counter *limit_hits[EVLD_METRICS_LIMITS];
 
+	/* Access control (broker/acl.c): denials by operation, one counter
+	 * per EVLP_ACL_* bit (index = the bit's position), and the number
+	 * of rules. */
+	evld_counter *denied[6];
+	evld_gauge   *acl_rules;
+
 	/* Private: the error cache, one row per known op plus row 0 for
 	 * codes that are no op. */
 	const char *(*op_name)(int op);
@@ -255,6 +261,9 @@ evld_broker_metrics_request(struct evld_broker_metrics *bm, int op)
  * error="EVL_ENOTOPIC".  Lock-free after the first time a pair is seen;
  * the first time registers it.  Codes out of range count as EVL_UNKNOWN.
  */
+/* Counts a request denied op (one EVLP_ACL_* bit). */
+void evld_broker_metrics_denied(struct evld_broker_metrics *bm, unsigned op);
+
 void evld_broker_metrics_error(
     struct evld_broker_metrics *bm, int op, int err);
 

@@ -555,6 +555,69 @@ void evlp_stream_info_resp_encode(
     evlp_wr *w, const evlp_stream_info_resp *m);
 int  evlp_stream_info_resp_decode(evlp_view body, evlp_stream_info_resp *m);
 
+/* ---- access control (ACL_ADD, ACL_REMOVE, ACL_LIST) ------------------ */
+
+/* Resource types of a rule. */
+#define EVLP_RES_TOPIC   1
+#define EVLP_RES_GROUP   2
+#define EVLP_RES_CLUSTER 3
+
+/* Operations, a bit each; a rule holds a set of them. */
+#define EVLP_ACL_READ     0x01u
+#define EVLP_ACL_WRITE    0x02u
+#define EVLP_ACL_CREATE   0x04u
+#define EVLP_ACL_DELETE   0x08u
+#define EVLP_ACL_DESCRIBE 0x10u
+#define EVLP_ACL_ALTER    0x20u
+#define EVLP_ACL_ALL      0x3fu
+
+/* Effects. */
+#define EVLP_ACL_ALLOW 0
+#define EVLP_ACL_DENY  1
+
+/*
+ * A rule: principal ("*" or a user), resource type and pattern (a glob
+ * with * and ? over the name), a set of operations, an effect.  The body
+ * of ACL_ADD and ACL_REMOVE requests (responses are empty) and an entry
+ * of the ACL_LIST response.  Decode refuses a resource type other than
+ * EVLP_RES_*, an empty or unknown operation set, and an effect other than
+ * allow or deny (EVL_EINVAL); the name rules (principal and pattern
+ * charset) are the broker's.
+ */
+typedef struct evlp_acl_rule {
+	evlp_view principal;
+	uint8_t   resource; /* EVLP_RES_* */
+	evlp_view pattern;
+	uint8_t   ops;      /* EVLP_ACL_* bits, not 0 */
+	uint8_t   effect;   /* EVLP_ACL_ALLOW or EVLP_ACL_DENY */
+} evlp_acl_rule;
+
+void evlp_acl_rule_encode(evlp_wr *w, const evlp_acl_rule *m);
+int  evlp_acl_rule_decode(evlp_view body, evlp_acl_rule *m);
+
+/* ACL_LIST request: each field empty / 0 matches every rule; otherwise
+ * the rule's principal and pattern must equal the filter's strings (no
+ * glob matching) and its resource type the filter's (0..3, else
+ * EVL_EINVAL). */
+typedef struct evlp_acl_filter {
+	evlp_view principal;
+	uint8_t   resource;
+	evlp_view pattern;
+} evlp_acl_filter;
+
+void evlp_acl_filter_encode(evlp_wr *w, const evlp_acl_filter *m);
+int  evlp_acl_filter_decode(evlp_view body, evlp_acl_filter *m);
+
+/* ACL_LIST response: u32 count, then count rules. */
+typedef struct evlp_acl_list {
+	uint32_t count;
+	evlp_rd  entries_;
+} evlp_acl_list;
+
+void evlp_acl_list_encode(evlp_wr *w, uint32_t count);
+int  evlp_acl_list_decode(evlp_view body, evlp_acl_list *m);
+bool evlp_acl_list_next(evlp_acl_list *m, evlp_acl_rule *e);
+
 /* ---- authentication (SCRAM-SHA-256; the security issue) ------------- */
 
 /* AUTH_START request: mechanism and SCRAM client-first-message; response:

@@ -28,7 +28,10 @@
 	X(0x31, AUTH_FINISH, "auth_finish")              \
 	X(0x40, READ_STREAM, "read_stream")              \
 	X(0x41, STREAM_INFO, "stream_info")              \
-	X(0x42, DELETE_STREAM, "delete_stream")
+	X(0x42, DELETE_STREAM, "delete_stream")          \
+	X(0x50, ACL_ADD, "acl_add")                      \
+	X(0x51, ACL_REMOVE, "acl_remove")                \
+	X(0x52, ACL_LIST, "acl_list")
 
 enum evlp_op {
 #define EVLP_OP_ENUM_(code, name, str) EVLP_OP_##name = code,

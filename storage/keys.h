@@ -86,6 +86,12 @@
  *        record of the group (generation, members, assignment), opaque
  *        to the store; its layout is in broker/group.c (group_state.h).
  *
+ *   'A' access-control rule: 'A' + resource u8 + effect u8
+ *        + principal_len u8 + principal (1..255 bytes) + pattern (1..249
+ *        bytes, the rest of the key) -> ops u8 (EVLP_ACL_* bits, never
+ *        0: a rule without operations is deleted).  The broker's engine
+ *        (broker/acl.c) loads them all on start; acl.h.
+ *
  * Per-key streams (topics with key_index; stream.h).  A stream's
  * partition is fixed by its key (the topic cannot grow), so these keys
  * name the topic and the record key only:
@@ -160,6 +166,7 @@
 #define EVLS_KEY_INDEX     'I'
 #define EVLS_KEY_GROUP     'G'
 #define EVLS_KEY_GROUPSTATE 'M'
+#define EVLS_KEY_ACL       'A'
 
 #define EVLS_KEY_HEAD      'H'
 #define EVLS_KEY_VERSION   'V'

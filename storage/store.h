@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "acl.h"
 #include "dedupe.h"
 #include "log.h"
 #include "offsets.h"

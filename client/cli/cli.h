@@ -113,6 +113,7 @@ int cli_tail_main(cli_global *g, int argc, char **argv, int first);
 int cli_groups_main(cli_global *g, int argc, char **argv, int first);
 
 int cli_stream_main(cli_global *g, int argc, char **argv, int first);
+int cli_acl_main(cli_global *g, int argc, char **argv, int first);
 
 /* An expected version: any, no_stream, exists or N >= 0 (EVL_VERSION_*
  * or N).  0 or -1 (stream.c). */

@@ -6,7 +6,7 @@
  * Global options may come before the command or among its options; each
  * command parses its own arguments with its table and cli_global_opts
  * together (opts.h).  The commands live in topics.c, produce.c, tail.c
- * groups.c and stream.c.
+ * groups.c, stream.c and acl.c.
  */
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +27,7 @@ static const char main_help[]
       "  produce TOPIC [VALUE]   append records (one per line of stdin)\n"
       "  tail TOPIC              print the last records; -f to follow\n"
       "  groups list|describe|reset|delete   consumer groups\n"
+      "  acl add|remove|list     access-control rules\n"
       "  stream read|version|delete TOPIC KEY\n"
       "                          one key's stream (topics made with "
       "--streams)\n"
@@ -35,8 +36,9 @@ static const char main_help[]
       "%s"
       "  -V, --version           print the version\n"
       "\n"
-      "Exit status: 0 done, 1 runtime error, 2 usage error, 3 version\n"
-      "conflict (produce --expect-version, stream delete).\n"
+      "Exit status: 0 done, 1 runtime error (a denied request too), 2\n"
+      "usage error, 3 version conflict (produce --expect-version,\n"
+      "stream delete).\n"
       "See 'evlog COMMAND --help' for each command's options.\n";
 
 static int
@@ -59,6 +61,8 @@ dispatch(cli_global *g, const char *cmd, int argc, char **argv, int first)
 		return cli_groups_main(g, argc, argv, first);
 	if (strcmp(cmd, "stream") == 0)
 		return cli_stream_main(g, argc, argv, first);
+	if (strcmp(cmd, "acl") == 0)
+		return cli_acl_main(g, argc, argv, first);
 	return cli_usage(NULL, "unknown command '%s'", cmd);
 }
 

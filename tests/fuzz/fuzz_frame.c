@@ -216,6 +216,30 @@ delete_stream(evlp_view body)
 }
 
 static void
+acl_rule(evlp_view body)
+{
+	evlp_acl_rule m;
+	evlp_wr       w;
+	if (evlp_acl_rule_decode(body, &m) != 0)
+		return;
+	fuzz_wr_open(&w, body);
+	evlp_acl_rule_encode(&w, &m);
+	fuzz_wr_check(&w, body, "acl rule request");
+}
+
+static void
+acl_filter(evlp_view body)
+{
+	evlp_acl_filter m;
+	evlp_wr         w;
+	if (evlp_acl_filter_decode(body, &m) != 0)
+		return;
+	fuzz_wr_open(&w, body);
+	evlp_acl_filter_encode(&w, &m);
+	fuzz_wr_check(&w, body, "acl list request");
+}
+
+static void
 empty(evlp_view body)
 {
 	if ((evlp_empty_decode(body) == 0) != (body.len == 0))
@@ -278,6 +302,13 @@ dispatch(int op, evlp_view body)
 		break;
 	case EVLP_OP_DELETE_STREAM:
 		delete_stream(body);
+		break;
+	case EVLP_OP_ACL_ADD:
+	case EVLP_OP_ACL_REMOVE:
+		acl_rule(body);
+		break;
+	case EVLP_OP_ACL_LIST:
+		acl_filter(body);
 		break;
 	default:
 		break;

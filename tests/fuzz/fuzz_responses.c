@@ -282,6 +282,24 @@ stream_info(evlp_view body)
 	fuzz_wr_check(&w, body, "stream info response");
 }
 
+static void
+acl_list(evlp_view body)
+{
+	evlp_acl_list m;
+	evlp_acl_rule e;
+	evlp_wr       w;
+	if (evlp_acl_list_decode(body, &m) != 0)
+		return;
+	fuzz_wr_open(&w, body);
+	evlp_acl_list_encode(&w, m.count);
+	uint32_t n = 0;
+	for (; evlp_acl_list_next(&m, &e); n++)
+		evlp_acl_rule_encode(&w, &e);
+	if (n != m.count)
+		fuzz_fail("acl list entries != count");
+	fuzz_wr_check(&w, body, "acl list");
+}
+
 /* Indexed by the first input byte, modulo the table's size; the seed
  * generator (fuzz_seeds.c) uses the same order. */
 static void (*const decoders[])(evlp_view) = {
@@ -300,6 +318,7 @@ static void (*const decoders[])(evlp_view) = {
 	auth,
 	read_stream,
 	stream_info,
+	acl_list,
 };
 
 int

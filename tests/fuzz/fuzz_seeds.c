@@ -162,6 +162,13 @@ requests(void)
 	evlp_auth_data_encode(
 	    fresh(&w), &(evlp_auth_msg) { V(""), V("c=biws,r=abc,p=x") });
 	request(EVLP_OP_AUTH_FINISH, "auth_finish", &w);
+	evlp_acl_rule_encode(fresh(&w),
+	    &(evlp_acl_rule) { V("bob"), EVLP_RES_TOPIC, V("orders-*"),
+	        EVLP_ACL_WRITE, EVLP_ACL_ALLOW });
+	request(EVLP_OP_ACL_ADD, "acl_add", &w);
+	evlp_acl_filter_encode(fresh(&w),
+	    &(evlp_acl_filter) { V("bob"), EVLP_RES_TOPIC, V("") });
+	request(EVLP_OP_ACL_LIST, "acl_list", &w);
 	evlp_read_stream_req_encode(fresh(&w),
 	    &(evlp_read_stream_req) { V("acct"), V("acct-42"), 3, 0, 100,
 	        65536, 500 });
@@ -252,6 +259,14 @@ responses(void)
 	evlp_stream_info_resp_encode(fresh(&w),
 	    &(evlp_stream_info_resp) { 2, 9, 0, 8, 1001, 0 });
 	response(14, "stream_info", &w);
+	evlp_acl_list_encode(fresh(&w), 2);
+	evlp_acl_rule_encode(&w,
+	    &(evlp_acl_rule) { V("bob"), EVLP_RES_TOPIC, V("orders-*"),
+	        EVLP_ACL_READ | EVLP_ACL_DESCRIBE, EVLP_ACL_ALLOW });
+	evlp_acl_rule_encode(&w,
+	    &(evlp_acl_rule) { V("*"), EVLP_RES_CLUSTER, V("*"), EVLP_ACL_ALL,
+	        EVLP_ACL_DENY });
+	response(15, "acl_list", &w);
 }
 
 static void

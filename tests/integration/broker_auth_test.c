@@ -41,7 +41,10 @@ start(struct fixture *f)
 	    f->users, "alice", "pencil", 6, 4096, err, sizeof(err)));
 	evl_assert_ok(evld_users_passwd(
 	    f->users, "bob", "hunter2", 7, 4096, err, sizeof(err)));
-	const char *args[] = { "--users", f->users, NULL };
+	/* Superusers: with users on, what no ACL allows is denied
+	 * (docs/SECURITY.md); these tests are about logging in. */
+	const char *args[] = { "--users", f->users, "--superusers",
+		"alice,bob", NULL };
 	evl_assert_ok(evlt_broker_start(&f->tb, NULL, args));
 }
 
@@ -318,7 +321,8 @@ Test(broker_auth, ten_threads_one_login_after_reconnect)
 		snprintf(k[i].topic, sizeof(k[i].topic), "t%d", i);
 		pthread_create(&th[i], NULL, creator_main, &k[i]);
 	}
-	const char *args[] = { "--listen", url, "--users", f.users, NULL };
+	const char *args[] = { "--listen", url, "--users", f.users,
+		"--superusers", "alice,bob", NULL };
 	evl_assert_ok(evlt_broker_start(&f.tb, NULL, args));
 	for (int i = 0; i < 10; i++) {
 		pthread_join(th[i], NULL);

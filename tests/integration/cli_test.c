@@ -1728,7 +1728,9 @@ Test(cli_auth, user_and_password)
 	snprintf(cmd, sizeof(cmd), "printf 'pencil\\n' | %s passwd %s alice",
 	    EVLCT_EVLOGD, users);
 	cr_assert_eq(evlct_sh(cmd), 0);
-	const char *bargs[] = { "--users", users, NULL };
+	/* alice a superuser: what no ACL allows is denied. */
+	const char *bargs[] = { "--users", users, "--superusers", "alice",
+		NULL };
 	cr_assert_eq(evlct_broker_start(&b, dir, bargs), 0);
 	const char *good[] = { "EVLOG_PASSWORD=pencil", NULL };
 	const char *bad[] = { "EVLOG_PASSWORD=pencil2", NULL };
@@ -1776,7 +1778,9 @@ Test(cli_auth, prompts_without_echo_on_a_terminal)
 	snprintf(cmd, sizeof(cmd), "printf 'pencil\\n' | %s passwd %s alice",
 	    EVLCT_EVLOGD, users);
 	cr_assert_eq(evlct_sh(cmd), 0);
-	const char *bargs[] = { "--users", users, NULL };
+	/* alice a superuser: what no ACL allows is denied. */
+	const char *bargs[] = { "--users", users, "--superusers", "alice",
+		NULL };
 	cr_assert_eq(evlct_broker_start(&b, dir, bargs), 0);
 
 	snprintf(line, sizeof(line), "%s -b %s -u alice topics create t",

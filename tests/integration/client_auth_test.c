@@ -42,7 +42,10 @@ start(evlct_broker *b, char *dir, size_t len)
 	cr_assert_eq(passwd(dir, "alice", "pencil"), 0);
 	cr_assert_eq(passwd(dir, "bob", "hunter2"), 0);
 	snprintf(users, sizeof(users), "%s/users", dir);
-	const char *args[] = { "--users", users, NULL };
+	/* Superusers: with users on, what no ACL allows is denied, and
+	 * these tests are about logging in, not about rules. */
+	const char *args[] = { "--users", users, "--superusers", "alice,bob",
+		NULL };
 	cr_assert_eq(evlct_broker_start(b, dir, args), 0);
 }
 
@@ -225,7 +228,8 @@ Test(client_auth, relogin_after_broker_restart)
 	/* The broker dies and comes back on the same port, data and users:
 	 * every new connection starts unauthenticated. */
 	evlct_broker_kill(&b, SIGKILL);
-	const char *args[] = { "--listen", listen, "--users", users, NULL };
+	const char *args[] = { "--listen", listen, "--users", users,
+		"--superusers", "alice,bob", NULL };
 	cr_assert_eq(evlct_broker_start(&b, dir, args), 0);
 	struct at_least after = { &k.ok, atomic_load(&k.ok) + 300 };
 	cr_assert(evlct_wait_until(reached, &after, 60000));
@@ -467,7 +471,7 @@ Test(client_auth, tls_client_user_maps_verified_certificates)
 	const char  *args[] = { "--listen", "tls+tcp://127.0.0.1:0",
 		"--tls-cert", srv, "--tls-key", srvkey, "--tls-ca", ca,
 		"--tls-client-auth", "optional", "--tls-client-user", "svc",
-		"--users", users, NULL };
+		"--users", users, "--superusers", "svc,alice", NULL };
 	cr_assert_eq(evlct_broker_start(&b, dir, args), 0);
 
 	evl_client_opts o;

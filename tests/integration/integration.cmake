@@ -13,6 +13,10 @@ if(TARGET evl_test_harness AND TARGET evlogd)
 	target_compile_definitions(broker_limits_test PRIVATE
 		EVLT_EVLOGD="$<TARGET_FILE:evlogd>")
 	add_dependencies(broker_limits_test evlogd)
+
+	# Access control: the allow/deny matrix against every handler.
+	evl_test(acl_matrix_test integration/acl_matrix_test.c integration
+		evl_test_harness)
 endif()
 
 # The examples end to end (examples/): their programs against an evlogd

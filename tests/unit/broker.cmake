@@ -13,6 +13,7 @@ endif()
 evl_test(broker_waiters_test unit/broker_waiters_test.c unit evl_broker)
 evl_test(broker_dispatch_test unit/broker_dispatch_test.c unit evl_broker)
 evl_test(broker_assign_test unit/broker_assign_test.c unit evl_broker)
+evl_test(broker_acl_test unit/broker_acl_test.c unit evl_broker)
 # The users file and the authenticator (broker/users.c, auth.c).
 evl_test(broker_users_test unit/broker_users_test.c unit evl_test_harness)
 # quotas: the token buckets on a fake clock (broker/quota.c).

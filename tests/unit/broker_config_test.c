@@ -679,3 +679,22 @@ Test(config, default_partitions_within_max_partitions)
 	    ARGS("--max-partitions", "4", "--default-partitions", "4"), NULL,
 	    err, sizeof(err)));
 }
+
+/* Access control: --superusers, EVLOG_SUPERUSERS; flags win. */
+Test(config, superusers)
+{
+	evl_assert_ok(parse(&c, ARGS("--superusers", "admin,ops@corp"), NULL,
+	    err, sizeof(err)));
+	cr_assert_str_eq(c.superusers, "admin,ops@corp");
+	evld_config_fini(&c);
+	evl_assert_ok(parse(&c, NULL, ENV("EVLOG_SUPERUSERS=root"), err,
+	    sizeof(err)));
+	cr_assert_str_eq(c.superusers, "root");
+	evld_config_fini(&c);
+	evl_assert_ok(parse(&c, ARGS("--superusers", "admin"),
+	    ENV("EVLOG_SUPERUSERS=root"), err, sizeof(err)));
+	cr_assert_str_eq(c.superusers, "admin");
+	evld_config_fini(&c);
+	evl_assert_ok(parse(&c, NULL, NULL, err, sizeof(err)));
+	cr_assert_null(c.superusers);
+}

@@ -16,6 +16,17 @@ if(TARGET evl_client AND TARGET evlogd)
 		add_dependencies(${t}_test evlogd)
 	endforeach()
 	unset(EVL_TEST_EXTRA_SOURCES)
+	# Access control end to end, with the CLI (evlog acl).
+	set(EVL_TEST_EXTRA_SOURCES integration/client_util.c)
+	evl_test(client_acl_test integration/client_acl_test.c integration
+		evl_client)
+	unset(EVL_TEST_EXTRA_SOURCES)
+	target_compile_definitions(client_acl_test PRIVATE
+		EVLCT_EVLOGD="$<TARGET_FILE:evlogd>"
+		EVLOG_PATH="$<TARGET_FILE:evlog-cli>")
+	target_include_directories(client_acl_test PRIVATE
+		${CMAKE_CURRENT_SOURCE_DIR}/integration)
+	add_dependencies(client_acl_test evlogd evlog-cli)
 	# A group member as its own process, for client_group_test to kill.
 	add_executable(group_member integration/group_member.c)
 	target_link_libraries(group_member PRIVATE evl_client)

@@ -13,6 +13,7 @@ Test(ops, names)
 	cr_assert_str_eq(evlp_op_name(EVLP_OP_PRODUCE), "produce");
 	cr_assert_str_eq(evlp_op_name(EVLP_OP_DESCRIBE_GROUP), "describe_group");
 	cr_assert_str_eq(evlp_op_name(EVLP_OP_DELETE_STREAM), "delete_stream");
+	cr_assert_str_eq(evlp_op_name(EVLP_OP_ACL_LIST), "acl_list");
 	cr_assert_null(evlp_op_name(0));
 	cr_assert_null(evlp_op_name(0x05));
 	cr_assert_null(evlp_op_name(-1));
@@ -29,6 +30,9 @@ Test(ops, numbers_are_pinned)
 	cr_assert_eq(EVLP_OP_DELETE_GROUP, 0x27);
 	cr_assert_eq(EVLP_OP_AUTH_START, 0x30);
 	cr_assert_eq(EVLP_OP_READ_STREAM, 0x40);
+	cr_assert_eq(EVLP_OP_ACL_ADD, 0x50);
+	cr_assert_eq(EVLP_OP_ACL_REMOVE, 0x51);
+	cr_assert_eq(EVLP_OP_ACL_LIST, 0x52);
 }
 
 Test(ops, every_code_has_a_unique_name)
@@ -45,5 +49,5 @@ Test(ops, every_code_has_a_unique_name)
 			    "ops 0x%02x and 0x%02x share \"%s\"", a, b, na);
 		}
 	}
-	cr_assert_eq(n, 22);
+	cr_assert_eq(n, 25);
 }

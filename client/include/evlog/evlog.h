@@ -583,6 +583,62 @@ EVL_API int evl_group_commit_offsets(
 EVL_API int evl_group_committed(evl_client *c, const char *group,
     const char *topic, uint32_t partition, int64_t *offset);
 
+/* ---- access control ----------------------------------------------------- */
+
+/*
+ * With authentication on, the broker allows a user's request only when
+ * an allow rule matches it and no deny rule does (docs/SECURITY.md,
+ * "Access control"); a refused request fails with EVL_EDENIED and
+ * evl_client_errmsg names the operation and resource.  Rules are read
+ * with describe and changed with alter on the cluster (or by a
+ * --superusers user).
+ */
+
+/* Operations, a bit each. */
+#define EVL_ACL_READ     0x01u
+#define EVL_ACL_WRITE    0x02u
+#define EVL_ACL_CREATE   0x04u
+#define EVL_ACL_DELETE   0x08u
+#define EVL_ACL_DESCRIBE 0x10u
+#define EVL_ACL_ALTER    0x20u
+#define EVL_ACL_ALL      0x3fu
+
+/* Resource types. */
+#define EVL_RES_TOPIC   1
+#define EVL_RES_GROUP   2
+#define EVL_RES_CLUSTER 3
+
+typedef struct evl_acl_rule {
+	const char *principal; /* a user name, or "*" for every user */
+	int         resource;  /* EVL_RES_* */
+	const char *pattern;   /* glob with * and ?; "*" for the cluster */
+	unsigned    ops;       /* EVL_ACL_* bits */
+	int         deny;      /* 0 allow, 1 deny (deny wins) */
+} evl_acl_rule;
+
+/*
+ * evl_acl_add adds rule->ops to the rule with its principal, resource,
+ * pattern and effect (creating it; adding what is there already is no
+ * error).  evl_acl_remove takes them away (the rule goes when none are
+ * left).  Both are in force for the next request of every connection
+ * when they return.  rule is borrowed.  Errors: EVL_EINVAL (a malformed
+ * rule; the message says why), EVL_ENOTFOUND (remove: no such rule or
+ * none of the operations), EVL_EDENIED.
+ */
+EVL_API int evl_acl_add(evl_client *c, const evl_acl_rule *rule);
+EVL_API int evl_acl_remove(evl_client *c, const evl_acl_rule *rule);
+
+/*
+ * evl_acl_list gives the rules matching filter (may be NULL; a NULL or
+ * empty string and resource 0 match any; strings must equal, they are
+ * not globs), sorted by resource, pattern, principal, allow before
+ * deny.  Caller frees *out (its strings included) with
+ * evl_acl_rules_free.  Errors: EVL_EDENIED.
+ */
+EVL_API int  evl_acl_list(evl_client *c, const evl_acl_rule *filter,
+     evl_acl_rule **out, size_t *n);
+EVL_API void evl_acl_rules_free(evl_acl_rule *rules, size_t n);
+
 /* ---- per-key streams (event sourcing) ---------------------------------- */
 
 /*
