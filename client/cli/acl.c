@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "json.h"
+#include "subcmd.h"
 
 static const char acl_help[]
     = "Usage:\n"
@@ -156,39 +157,14 @@ resource_name(int type)
 static int
 parse(cli_global *g, int argc, char **argv, int first, acl_args *a)
 {
-	static const cli_opt *const tables[]
-	    = { acl_opts, cli_global_opts, NULL };
-	cli_getopt  p;
+	cli_sub     s;
 	const char *arg;
-	int         id;
-	char        cmd[40] = "acl";
+	int         id, status;
 
-	cli_getopt_init(&p, argc, argv, first, tables);
-	while ((id = cli_getopt_next(&p, &arg)) != CLI_OPT_END) {
-		if (id == CLI_OPT_ERR)
-			return cli_usage(cmd, "%s", p.err);
-		if (id == CLI_ID_HELP) {
-			printf(acl_help, cli_global_help);
-			return -1;
-		}
-		if (id == CLI_OPT_POS) {
-			if (a->sub == NULL) {
-				a->sub = arg;
-				snprintf(cmd, sizeof(cmd), "acl %.20s", arg);
-			} else if (a->npos < 3) {
-				a->pos[a->npos++] = arg;
-			} else {
-				return cli_usage(
-				    cmd, "unexpected argument '%s'", arg);
-			}
-			continue;
-		}
-		if (id >= CLI_ID_BROKER) {
-			int rv = cli_global_apply(g, id, arg, cmd);
-			if (rv)
-				return rv;
-			continue;
-		}
+	cli_sub_init(&s, "acl", acl_opts, acl_help, 3, argc, argv, first);
+	while ((id = cli_sub_next(&s, g, &arg, &status)) != CLI_OPT_END) {
+		if (id == CLI_SUB_EXIT)
+			return status;
 		switch (id) {
 		case OPT_DENY:
 			a->deny = true;
@@ -201,6 +177,10 @@ parse(cli_global *g, int argc, char **argv, int first, acl_args *a)
 			break;
 		}
 	}
+	a->sub  = s.sub;
+	a->npos = s.npos;
+	for (int i = 0; i < s.npos; i++)
+		a->pos[i] = s.pos[i];
 	if (a->sub == NULL)
 		return cli_usage("acl", "missing subcommand (add, remove, list)");
 	bool list   = strcmp(a->sub, "list") == 0;
@@ -209,14 +189,14 @@ parse(cli_global *g, int argc, char **argv, int first, acl_args *a)
 	if (!list && !change)
 		return cli_usage("acl", "unknown subcommand '%s'", a->sub);
 	if (list && (a->npos > 0 || a->deny))
-		return cli_usage(cmd, a->deny ? "--deny does not apply here"
+		return cli_usage(s.cmd, a->deny ? "--deny does not apply here"
 		                              : "unexpected argument '%s'",
 		    a->pos[0]);
 	if (change && (a->user != NULL || a->json))
-		return cli_usage(cmd, "--%s does not apply here",
+		return cli_usage(s.cmd, "--%s does not apply here",
 		    a->json ? "json" : "user");
 	if (change && a->npos != 3)
-		return cli_usage(cmd, "needs USER OPS RESOURCE");
+		return cli_usage(s.cmd, "needs USER OPS RESOURCE");
 	return 0;
 }
 

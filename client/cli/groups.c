@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "json.h"
+#include "subcmd.h"
 #include "timespec.h"
 
 static const char groups_help[]
@@ -78,39 +79,15 @@ to_parse(const char *s, cli_from *out)
 static int
 parse(cli_global *g, int argc, char **argv, int first, groups_args *a)
 {
-	static const cli_opt *const tables[]
-	    = { groups_opts, cli_global_opts, NULL };
-	cli_getopt  p;
+	cli_sub     s;
 	const char *arg;
-	int         id, npos = 0;
-	char        cmd[40] = "groups";
+	int         id, status;
 
-	cli_getopt_init(&p, argc, argv, first, tables);
-	while ((id = cli_getopt_next(&p, &arg)) != CLI_OPT_END) {
-		if (id == CLI_OPT_ERR)
-			return cli_usage(cmd, "%s", p.err);
-		if (id == CLI_ID_HELP) {
-			printf(groups_help, cli_global_help);
-			return -1;
-		}
-		if (id == CLI_OPT_POS) {
-			if (npos == 0) {
-				a->sub = arg;
-				snprintf(cmd, sizeof(cmd), "groups %.20s", arg);
-			} else if (npos == 1)
-				a->name = arg;
-			else
-				return cli_usage(
-				    cmd, "unexpected argument '%s'", arg);
-			npos++;
-			continue;
-		}
-		if (id >= CLI_ID_BROKER) {
-			int rv = cli_global_apply(g, id, arg, cmd);
-			if (rv)
-				return rv;
-			continue;
-		}
+	cli_sub_init(&s, "groups", groups_opts, groups_help, 1, argc, argv,
+	    first);
+	while ((id = cli_sub_next(&s, g, &arg, &status)) != CLI_OPT_END) {
+		if (id == CLI_SUB_EXIT)
+			return status;
 		switch (id) {
 		case OPT_JSON:
 			a->json = true;
@@ -120,7 +97,7 @@ parse(cli_global *g, int argc, char **argv, int first, groups_args *a)
 			break;
 		case OPT_TO:
 			if (to_parse(arg, &a->to) != 0)
-				return cli_usage(cmd,
+				return cli_usage(s.cmd,
 				    "--to: '%s' is not earliest, latest, an "
 				    "offset, @TIME (RFC 3339 or Unix ms) or "
 				    "-DURATION",
@@ -130,6 +107,8 @@ parse(cli_global *g, int argc, char **argv, int first, groups_args *a)
 			break;
 		}
 	}
+	a->sub  = s.sub;
+	a->name = s.npos > 0 ? s.pos[0] : NULL;
 	if (a->sub == NULL)
 		return cli_usage("groups",
 		    "missing subcommand (list, describe, reset, delete)");
@@ -140,16 +119,16 @@ parse(cli_global *g, int argc, char **argv, int first, groups_args *a)
 	if (!list && !desc && !reset && !del)
 		return cli_usage("groups", "unknown subcommand '%s'", a->sub);
 	if (a->json && !list && !desc)
-		return cli_usage(cmd, "--json does not apply here");
+		return cli_usage(s.cmd, "--json does not apply here");
 	if ((a->topic || a->have_to) && !reset)
-		return cli_usage(cmd, "--%s does not apply here",
+		return cli_usage(s.cmd, "--%s does not apply here",
 		    a->topic ? "topic" : "to");
 	if (list && a->name)
-		return cli_usage(cmd, "unexpected argument '%s'", a->name);
+		return cli_usage(s.cmd, "unexpected argument '%s'", a->name);
 	if (!list && a->name == NULL)
-		return cli_usage(cmd, "missing group name");
+		return cli_usage(s.cmd, "missing group name");
 	if (reset && (a->topic == NULL || !a->have_to))
-		return cli_usage(cmd, "reset needs --topic and --to");
+		return cli_usage(s.cmd, "reset needs --topic and --to");
 	return 0;
 }
 

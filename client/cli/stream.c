@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "format.h"
+#include "subcmd.h"
 
 #define FOLLOW_POLL_MS 1000
 
@@ -107,34 +108,18 @@ cli_parse_expect(const char *s, int64_t *out)
 static int
 parse(cli_global *g, int argc, char **argv, int first, stream_args *a)
 {
-	static const cli_opt *const tables[]
-	    = { stream_opts, cli_global_opts, NULL };
-	cli_getopt  p;
+	cli_sub     s;
 	const char *arg;
-	int         id, npos = 0;
+	int         id, status;
 	uint64_t    v;
 
 	a->expect = EVL_VERSION_ANY;
-	cli_getopt_init(&p, argc, argv, first, tables);
-	while ((id = cli_getopt_next(&p, &arg)) != CLI_OPT_END) {
+	cli_sub_init(&s, "stream", stream_opts, stream_help, 2, argc, argv,
+	    first);
+	while ((id = cli_sub_next(&s, g, &arg, &status)) != CLI_OPT_END) {
 		switch (id) {
-		case CLI_OPT_ERR:
-			return cli_usage("stream", "%s", p.err);
-		case CLI_ID_HELP:
-			printf(stream_help, cli_global_help);
-			return -1;
-		case CLI_OPT_POS:
-			if (npos == 0)
-				a->sub = arg;
-			else if (npos == 1)
-				a->topic = arg;
-			else if (npos == 2)
-				a->key = arg;
-			else
-				return cli_usage(
-				    "stream", "unexpected argument '%s'", arg);
-			npos++;
-			break;
+		case CLI_SUB_EXIT:
+			return status;
 		case OPT_FROM:
 			if (strcmp(arg, "snapshot") == 0)
 				a->from = EVL_STREAM_FROM_SNAPSHOT;
@@ -174,13 +159,11 @@ parse(cli_global *g, int argc, char **argv, int first, stream_args *a)
 		case OPT_FORGET:
 			a->forget = true;
 			break;
-		default: {
-			int rv = cli_global_apply(g, id, arg, "stream");
-			if (rv)
-				return rv;
-		}
 		}
 	}
+	a->sub   = s.sub;
+	a->topic = s.npos > 0 ? s.pos[0] : NULL;
+	a->key   = s.npos > 1 ? s.pos[1] : NULL;
 	if (a->sub == NULL)
 		return cli_usage("stream",
 		    "missing subcommand (read, version "

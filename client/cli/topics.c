@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "json.h"
+#include "subcmd.h"
 #include "timespec.h"
 
 static const char topics_help[]
@@ -104,47 +105,22 @@ opt_name(int id)
 static int
 parse(cli_global *g, int argc, char **argv, int first, topics_args *a)
 {
-	static const cli_opt *const tables[]
-	    = { topics_opts, cli_global_opts, NULL };
-	cli_getopt  p;
+	cli_sub     s;
 	const char *arg;
-	int         id, npos = 0;
-	char        cmd[32] = "topics";
+	int         id, status;
 
-	cli_getopt_init(&p, argc, argv, first, tables);
+	cli_sub_init(&s, "topics", topics_opts, topics_help, 1, argc, argv,
+	    first);
 	evl_topic_config_init(&a->cfg);
-	while ((id = cli_getopt_next(&p, &arg)) != CLI_OPT_END) {
-		if (id == CLI_OPT_ERR)
-			return cli_usage(cmd, "%s", p.err);
-		if (id == CLI_ID_HELP) {
-			printf(topics_help, cli_global_help);
-			return -1;
-		}
-		if (id == CLI_OPT_POS) {
-			if (npos == 0) {
-				a->sub = arg;
-				snprintf(
-				    cmd, sizeof(cmd), "topics %.20s", arg);
-			} else if (npos == 1)
-				a->name = arg;
-			else
-				return cli_usage(
-				    cmd, "unexpected argument '%s'", arg);
-			npos++;
-			continue;
-		}
-		if (id >= CLI_ID_BROKER) {
-			int rv = cli_global_apply(g, id, arg, cmd);
-			if (rv)
-				return rv;
-			continue;
-		}
+	while ((id = cli_sub_next(&s, g, &arg, &status)) != CLI_OPT_END) {
+		if (id == CLI_SUB_EXIT)
+			return status;
 		/* Options may precede the subcommand; checked below. */
 		switch (id) {
 		case OPT_PARTITIONS:
 			if (cli_parse_u32(arg, &a->cfg.partitions) != 0
 			    || a->cfg.partitions == 0)
-				return cli_usage(cmd,
+				return cli_usage(s.cmd,
 				    "--partitions: '%s' is not a number of "
 				    "partitions (1 or more)",
 				    arg);
@@ -152,7 +128,7 @@ parse(cli_global *g, int argc, char **argv, int first, topics_args *a)
 			break;
 		case OPT_RETENTION:
 			if (cli_duration_parse(arg, &a->cfg.retention_ms) != 0)
-				return cli_usage(cmd,
+				return cli_usage(s.cmd,
 				    "--retention: '%s' is not a duration "
 				    "(e.g. 7d, 12h, 30m, 45s, 500ms, forever)",
 				    arg);
@@ -160,7 +136,7 @@ parse(cli_global *g, int argc, char **argv, int first, topics_args *a)
 			break;
 		case OPT_RETENTION_BYTES:
 			if (cli_parse_bytes(arg, &a->cfg.retention_bytes) != 0)
-				return cli_usage(cmd,
+				return cli_usage(s.cmd,
 				    "--retention-bytes: '%s' is not a byte "
 				    "count (e.g. 1048576, 512M, unlimited)",
 				    arg);
@@ -176,7 +152,7 @@ parse(cli_global *g, int argc, char **argv, int first, topics_args *a)
 			             arg, &a->cfg.dedupe_window_ms)
 			        != 0
 			    || a->cfg.dedupe_window_ms < 0)
-				return cli_usage(cmd,
+				return cli_usage(s.cmd,
 				    "--dedupe-window: '%s' is not a duration "
 				    "(e.g. 2m, 30s, 500ms, or off)",
 				    arg);
@@ -189,6 +165,8 @@ parse(cli_global *g, int argc, char **argv, int first, topics_args *a)
 		/* Checked against the subcommand once that is known. */
 		a->seen |= 1u << id;
 	}
+	a->sub  = s.sub;
+	a->name = s.npos > 0 ? s.pos[0] : NULL;
 	if (a->sub == NULL)
 		return cli_usage("topics",
 		    "missing subcommand (create, alter, list, describe, "
@@ -200,18 +178,18 @@ parse(cli_global *g, int argc, char **argv, int first, topics_args *a)
 	for (int o = OPT_PARTITIONS; o <= OPT_JSON; o++)
 		if ((a->seen & (1u << o)) && !allowed(a->sub, o))
 			return cli_usage(
-			    cmd, "--%s does not apply here", opt_name(o));
+			    s.cmd, "--%s does not apply here", opt_name(o));
 	bool named = strcmp(a->sub, "list") != 0;
 	if (named && a->name == NULL)
-		return cli_usage(cmd, "missing topic name");
+		return cli_usage(s.cmd, "missing topic name");
 	if (!named && a->name)
-		return cli_usage(cmd, "unexpected argument '%s'", a->name);
+		return cli_usage(s.cmd, "unexpected argument '%s'", a->name);
 	if (strcmp(a->sub, "alter") == 0
 	    && (a->fields
 	           & (EVL_ALTER_PARTITIONS | EVL_ALTER_RETENTION_MS
 	               | EVL_ALTER_RETENTION_BYTES | EVL_ALTER_DEDUPE_WINDOW))
 	        == 0)
-		return cli_usage(cmd,
+		return cli_usage(s.cmd,
 		    "nothing to change: give --partitions, --retention, "
 		    "--retention-bytes or --dedupe-window");
 	a->cfg.key_index = a->key_index;
