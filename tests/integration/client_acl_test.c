@@ -18,16 +18,6 @@
 
 TestSuite(client_acl, .timeout = 180);
 
-static int
-passwd(const char *dir, const char *name, const char *password)
-{
-	char cmd[1024];
-	snprintf(cmd, sizeof(cmd), "printf '%%s\\n' '%s' | %s passwd %s/users "
-	                           "'%s' 2>/dev/null",
-	    password, EVLCT_EVLOGD, dir, name);
-	return evlct_sh(cmd);
-}
-
 /* A broker with users admin (a superuser), bob and carol; dir given:
  * a restart on its data. */
 static void
@@ -36,9 +26,9 @@ start(evlct_broker *b, char *dir, size_t len, bool fresh)
 	char users[400];
 	if (fresh) {
 		cr_assert_eq(evlct_tmpdir(dir, len), 0);
-		cr_assert_eq(passwd(dir, "admin", "root-pw"), 0);
-		cr_assert_eq(passwd(dir, "bob", "bob-pw"), 0);
-		cr_assert_eq(passwd(dir, "carol", "carol-pw"), 0);
+		cr_assert_eq(evlct_passwd(dir, "admin", "root-pw"), 0);
+		cr_assert_eq(evlct_passwd(dir, "bob", "bob-pw"), 0);
+		cr_assert_eq(evlct_passwd(dir, "carol", "carol-pw"), 0);
 	}
 	snprintf(users, sizeof(users), "%s/users", dir);
 	const char *args[] = { "--users", users, "--superusers", "admin",

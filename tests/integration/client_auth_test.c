@@ -21,26 +21,14 @@
 
 TestSuite(client_auth, .timeout = 180);
 
-/* Sets name's password in dir/users with `evlogd passwd`; the exit
- * status. */
-static int
-passwd(const char *dir, const char *name, const char *password)
-{
-	char cmd[1024];
-	snprintf(cmd, sizeof(cmd), "printf '%%s\\n' '%s' | %s passwd %s/users "
-	                           "'%s' 2>/dev/null",
-	    password, EVLCT_EVLOGD, dir, name);
-	return evlct_sh(cmd);
-}
-
 /* A broker with users alice (pencil) and bob (hunter2). */
 static void
 start(evlct_broker *b, char *dir, size_t len)
 {
 	char users[400];
 	cr_assert_eq(evlct_tmpdir(dir, len), 0);
-	cr_assert_eq(passwd(dir, "alice", "pencil"), 0);
-	cr_assert_eq(passwd(dir, "bob", "hunter2"), 0);
+	cr_assert_eq(evlct_passwd(dir, "alice", "pencil"), 0);
+	cr_assert_eq(evlct_passwd(dir, "bob", "hunter2"), 0);
 	snprintf(users, sizeof(users), "%s/users", dir);
 	/* Superusers: with users on, what no ACL allows is denied, and
 	 * these tests are about logging in, not about rules. */
@@ -345,7 +333,7 @@ Test(client_auth, passwd_creates_replaces_and_refuses)
 	snprintf(path, sizeof(path), "%s/users", dir);
 
 	/* Creates the file, mode 0600, one line, no password in it. */
-	cr_assert_eq(passwd(dir, "alice", "pencil"), 0);
+	cr_assert_eq(evlct_passwd(dir, "alice", "pencil"), 0);
 	cr_assert_eq(stat(path, &st), 0);
 	cr_assert_eq(st.st_mode & 0777, 0600, "mode %o", st.st_mode & 0777);
 	cr_assert_gt(slurp(path, before, sizeof(before)), 0);
@@ -356,8 +344,8 @@ Test(client_auth, passwd_creates_replaces_and_refuses)
 	FILE *f = fopen(path, "a");
 	fputs("# the admins\n", f);
 	fclose(f);
-	cr_assert_eq(passwd(dir, "bob", "hunter2"), 0);
-	cr_assert_eq(passwd(dir, "alice", "pencil2"), 0);
+	cr_assert_eq(evlct_passwd(dir, "bob", "hunter2"), 0);
+	cr_assert_eq(evlct_passwd(dir, "alice", "pencil2"), 0);
 	cr_assert_gt(slurp(path, after, sizeof(after)), 0);
 	cr_assert_eq(count_lines_starting(after, "alice:"), 1);
 	cr_assert_eq(count_lines_starting(after, "bob:"), 1);
@@ -368,8 +356,8 @@ Test(client_auth, passwd_creates_replaces_and_refuses)
 	cr_assert_eq(st.st_mode & 0777, 0600);
 
 	/* A bad name and an empty password are refused, the file kept. */
-	cr_assert_eq(passwd(dir, "not a name", "x"), 2);
-	cr_assert_eq(passwd(dir, "a:b", "x"), 2);
+	cr_assert_eq(evlct_passwd(dir, "not a name", "x"), 2);
+	cr_assert_eq(evlct_passwd(dir, "a:b", "x"), 2);
 	snprintf(cmd, sizeof(cmd), "printf '\\n' | %s passwd %s carol 2>/dev/null",
 	    EVLCT_EVLOGD, path);
 	cr_assert_eq(evlct_sh(cmd), 1);
@@ -403,7 +391,7 @@ Test(client_auth, bad_users_file_refuses_start)
 	char dir[256], path[400], cmd[2048];
 	cr_assert_eq(evlct_tmpdir(dir, sizeof(dir)), 0);
 	snprintf(path, sizeof(path), "%s/users", dir);
-	cr_assert_eq(passwd(dir, "alice", "pencil"), 0);
+	cr_assert_eq(evlct_passwd(dir, "alice", "pencil"), 0);
 	FILE *f = fopen(path, "a");
 	fputs("bob:SCRAM-SHA-256:4096:not-base64:x:y\n", f);
 	fclose(f);
@@ -464,7 +452,7 @@ Test(client_auth, tls_client_user_maps_verified_certificates)
 	    " ) >/dev/null 2>&1",
 	    dir);
 	cr_assert_eq(evlct_sh(cmd), 0, "openssl failed");
-	cr_assert_eq(passwd(dir, "alice", "pencil"), 0);
+	cr_assert_eq(evlct_passwd(dir, "alice", "pencil"), 0);
 	snprintf(users, sizeof(users), "%s/users", dir);
 
 	evlct_broker b;
@@ -540,8 +528,8 @@ Test(client_auth, sighup_reloads_users)
 	evl_assert_err(open_as(&c, b.url, "carol", "s3cret"), EVL_EAUTH);
 
 	/* A new user, a changed password; then SIGHUP. */
-	cr_assert_eq(passwd(dir, "carol", "s3cret"), 0);
-	cr_assert_eq(passwd(dir, "alice", "pencil2"), 0);
+	cr_assert_eq(evlct_passwd(dir, "carol", "s3cret"), 0);
+	cr_assert_eq(evlct_passwd(dir, "alice", "pencil2"), 0);
 	kill(b.pid, SIGHUP);
 	struct login_as carol = { b.url, "carol", "s3cret" };
 	cr_assert(evlct_wait_until(can_login, &carol, 10000));

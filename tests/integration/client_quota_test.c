@@ -229,17 +229,6 @@ read_for(evl_reader *r, uint64_t ms)
 	return bytes;
 }
 
-/* Sets name's password in dir/users with `evlogd passwd`. */
-static int
-passwd(const char *dir, const char *name, const char *password)
-{
-	char cmd[1024];
-	snprintf(cmd, sizeof(cmd),
-	    "printf '%%s\\n' '%s' | %s passwd %s/users '%s' 2>/dev/null",
-	    password, EVLCT_EVLOGD, dir, name);
-	return evlct_sh(cmd);
-}
-
 static evl_client *
 connect_as(const char *user, const char *password)
 {
@@ -270,8 +259,8 @@ Test(client_quota, one_mb_per_second_holds_beside_an_unthrottled_user)
 	static char       value[KIB];
 
 	cr_assert_eq(evlct_tmpdir(dir, sizeof(dir)), 0);
-	cr_assert_eq(passwd(dir, "slow", "slowpw"), 0);
-	cr_assert_eq(passwd(dir, "fast", "fastpw"), 0);
+	cr_assert_eq(evlct_passwd(dir, "slow", "slowpw"), 0);
+	cr_assert_eq(evlct_passwd(dir, "fast", "fastpw"), 0);
 	snprintf(users, sizeof(users), "%s/users", dir);
 	/* Superusers, so that no ACL stands between them and the topics:
 	 * quotas apply to superusers as to anyone. */

@@ -62,6 +62,16 @@ evlct_sh(const char *cmd)
 	return st == -1 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+int
+evlct_passwd(const char *dir, const char *name, const char *password)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd),
+	    "printf '%%s\\n' '%s' | %s passwd %s/users '%s' 2>/dev/null",
+	    password, EVLCT_EVLOGD, dir, name);
+	return evlct_sh(cmd);
+}
+
 /* Copies the child's stderr to ours until it closes. */
 static void *
 drain_main(void *arg)

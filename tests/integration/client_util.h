@@ -66,4 +66,8 @@ void evlct_die_with_parent(pid_t parent);
 /* Runs a shell command line; returns its exit status (or -1). */
 int evlct_sh(const char *cmd);
 
+/* Sets name's password in dir/users with `evlogd passwd` (so through the
+ * real command, not a test-only writer); its exit status. */
+int evlct_passwd(const char *dir, const char *name, const char *password);
+
 #endif /* EVLCT_CLIENT_UTIL_H */
