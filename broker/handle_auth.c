@@ -70,6 +70,18 @@ session_peer(struct evld_req *r, char peer[EVLD_PEER_MAX])
 	return true;
 }
 
+/* Whether a login step may run: the pipe has a session (its peer copied
+ * into peer) and the peer is not locked out. */
+static int
+admit(struct evld_req *r, char peer[EVLD_PEER_MAX])
+{
+	if (!session_peer(r, peer)) {
+		r->errmsg = "this connection has no session (out of memory)";
+		return EVL_ENOMEM;
+	}
+	return check_locked(r, peer);
+}
+
 static int
 auth_off(struct evld_req *r)
 {
@@ -101,11 +113,7 @@ evld_handle_auth_start(struct evld_req *r)
 		            "SCRAM-SHA-256";
 		return EVL_ENOTSUP;
 	}
-	if (!session_peer(r, peer)) {
-		r->errmsg = "this connection has no session (out of memory)";
-		return EVL_ENOMEM;
-	}
-	if ((rv = check_locked(r, peer)) != 0)
+	if ((rv = admit(r, peer)) != 0)
 		return rv;
 
 	if ((ss = evld_server_session_lock(r->b->server, r->pipe)) == NULL)
@@ -166,11 +174,7 @@ evld_handle_auth_finish(struct evld_req *r)
 		r->errmsg = "malformed AUTH_FINISH body";
 		return rv;
 	}
-	if (!session_peer(r, peer)) {
-		r->errmsg = "this connection has no session (out of memory)";
-		return EVL_ENOMEM;
-	}
-	if ((rv = check_locked(r, peer)) != 0)
+	if ((rv = admit(r, peer)) != 0)
 		return rv;
 
 	if ((ss = evld_server_session_lock(r->b->server, r->pipe)) == NULL)
