@@ -329,18 +329,6 @@ group_persist(struct evld_groups *gs, struct evld_group *g)
 		    g->name, evl_strerror(rv));
 }
 
-static char *
-view_dup(evlp_view v)
-{
-	char *s = evlp_alloc(v.len + 1);
-	if (s != NULL) {
-		if (v.len > 0)
-			memcpy(s, v.p, v.len);
-		s[v.len] = '\0';
-	}
-	return s;
-}
-
 /* Decodes one stored member; NULL with *err set on failure. */
 static struct evld_member *
 state_member(evlp_rd *r, uint8_t version, int *err)
@@ -360,7 +348,7 @@ state_member(evlp_rd *r, uint8_t version, int *err)
 		goto corrupt;
 	memcpy(m->id, id.p, id.len);
 	m->id[id.len] = '\0';
-	if ((m->client_id = view_dup(cid)) == NULL)
+	if ((m->client_id = evlp_view_dup(cid)) == NULL)
 		goto nomem;
 	if (m->nsubs > evlp_rd_left(r))
 		goto corrupt;
@@ -369,7 +357,7 @@ state_member(evlp_rd *r, uint8_t version, int *err)
 		goto nomem;
 	for (size_t i = 0; i < m->nsubs; i++) {
 		m->subs[i].kind = evlp_rd_u8(r);
-		if ((m->subs[i].pattern = view_dup(evlp_rd_str(r))) == NULL)
+		if ((m->subs[i].pattern = evlp_view_dup(evlp_rd_str(r))) == NULL)
 			goto nomem;
 	}
 	uint32_t np = evlp_rd_u32(r);
@@ -379,7 +367,7 @@ state_member(evlp_rd *r, uint8_t version, int *err)
 		goto nomem;
 	for (; m->nparts < np; m->nparts++) {
 		struct evld_gtp *tp = &m->parts[m->nparts];
-		if ((tp->topic = view_dup(evlp_rd_str(r))) == NULL)
+		if ((tp->topic = evlp_view_dup(evlp_rd_str(r))) == NULL)
 			goto nomem;
 		tp->partition = evlp_rd_u32(r);
 	}
@@ -834,13 +822,13 @@ member_update(
 	evlp_join_req     it = *req;
 	evlp_subscription s;
 	struct evld_gsub *subs = evlp_zalloc(req->count * sizeof(*subs));
-	char             *cid  = view_dup(req->client_id);
+	char             *cid  = evlp_view_dup(req->client_id);
 	size_t            n    = 0;
 	if (subs == NULL || cid == NULL)
 		goto nomem;
 	while (evlp_join_req_next(&it, &s)) {
 		subs[n].kind = s.kind;
-		if ((subs[n].pattern = view_dup(s.pattern)) == NULL)
+		if ((subs[n].pattern = evlp_view_dup(s.pattern)) == NULL)
 			goto nomem;
 		n++;
 	}

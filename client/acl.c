@@ -14,13 +14,6 @@
 #include "msg.h"
 #include "ops.h"
 
-static evlp_view
-view_str(const char *s)
-{
-	evlp_view v = { (const uint8_t *) s, s ? strlen(s) : 0 };
-	return v;
-}
-
 static void
 rule_encode(evlp_wr *w, const void *arg)
 {
@@ -53,9 +46,9 @@ rule_call(evl_client *c, const evl_acl_rule *rule, uint8_t op)
 	if (strlen(rule->principal) > UINT16_MAX ||
 	    strlen(rule->pattern) > UINT16_MAX)
 		return evlc_fail(c, EVL_EINVAL, "principal or pattern too long");
-	m.principal = view_str(rule->principal);
+	m.principal = evlp_view_str(rule->principal);
 	m.resource  = (uint8_t) rule->resource;
-	m.pattern   = view_str(rule->pattern);
+	m.pattern   = evlp_view_str(rule->pattern);
 	m.ops       = (uint8_t) rule->ops;
 	m.effect    = rule->deny ? EVLP_ACL_DENY : EVLP_ACL_ALLOW;
 	rv = evlc_call(c, op, rule_encode, &m, 0,
@@ -89,18 +82,6 @@ evl_acl_rules_free(evl_acl_rule *rules, size_t n)
 	evlp_free(rules);
 }
 
-static char *
-view_dup(evlp_view v)
-{
-	char *s = evlp_alloc(v.len + 1);
-	if (s != NULL) {
-		if (v.len > 0)
-			memcpy(s, v.p, v.len);
-		s[v.len] = '\0';
-	}
-	return s;
-}
-
 int
 evl_acl_list(evl_client *c, const evl_acl_rule *filter, evl_acl_rule **out,
     size_t *n)
@@ -121,9 +102,9 @@ evl_acl_list(evl_client *c, const evl_acl_rule *filter, evl_acl_rule **out,
 		if (filter->resource < 0 || filter->resource > EVL_RES_CLUSTER)
 			return evlc_fail(c, EVL_EINVAL,
 			    "unknown resource type %d", filter->resource);
-		f.principal = view_str(filter->principal);
+		f.principal = evlp_view_str(filter->principal);
 		f.resource  = (uint8_t) filter->resource;
-		f.pattern   = view_str(filter->pattern);
+		f.pattern   = evlp_view_str(filter->pattern);
 		if (f.principal.len > UINT16_MAX || f.pattern.len > UINT16_MAX)
 			return evlc_fail(c, EVL_EINVAL, "filter too long");
 	}
@@ -141,7 +122,8 @@ evl_acl_list(evl_client *c, const evl_acl_rule *filter, evl_acl_rule **out,
 		goto fail;
 	}
 	while (i < l.count && evlp_acl_list_next(&l, &e)) {
-		char *p = view_dup(e.principal), *t = view_dup(e.pattern);
+		char *p = evlp_view_dup(e.principal);
+		char *t = evlp_view_dup(e.pattern);
 		if (p == NULL || t == NULL) {
 			evlp_free(p);
 			evlp_free(t);

@@ -24,13 +24,6 @@ evl_topic_config_init(evl_topic_config *c)
 	c->key_index       = 0;
 }
 
-static evlp_view
-view_str(const char *s)
-{
-	evlp_view v = { (const uint8_t *) s, s ? strlen(s) : 0 };
-	return v;
-}
-
 static void
 topic_req_encode(evlp_wr *w, const void *arg)
 {
@@ -70,7 +63,7 @@ evl_topic_create(evl_client *c, const char *name, const evl_topic_config *cfg)
 	if (cfg->partitions == 0)
 		return evlc_fail(c, EVL_EINVAL, "a topic needs a partition");
 	memset(&req, 0, sizeof(req));
-	req.name       = view_str(name);
+	req.name       = evlp_view_str(name);
 	req.partitions = cfg->partitions;
 	evlp_settings_set(&req.settings, EVLP_SET_RETENTION_MS,
 	    cfg->retention_ms);
@@ -104,7 +97,7 @@ evl_topic_alter(evl_client *c, const char *name,
 	                   EVL_ALTER_DEDUPE_WINDOW)) != 0)
 		return evlc_fail(c, EVL_EINVAL, "nothing or unknown to alter");
 	memset(&req, 0, sizeof(req));
-	req.name = view_str(name);
+	req.name = evlp_view_str(name);
 	if (fields & EVL_ALTER_PARTITIONS) {
 		if (cfg->partitions == 0)
 			return evlc_fail(c, EVL_EINVAL, "0 partitions");
@@ -134,7 +127,7 @@ evl_topic_delete(evl_client *c, const char *name)
 	int           rv;
 	if ((rv = check_name(c, name)) != 0)
 		return rv;
-	req.name = view_str(name);
+	req.name = evlp_view_str(name);
 	rv = evlc_call(
 	    c, EVLP_OP_DELETE_TOPIC, name_req_encode, &req, 0, 0, &resp);
 	evlc_resp_fini(&resp);
@@ -233,7 +226,7 @@ evl_topic_describe(evl_client *c, const char *name, evl_topic_info **out)
 		return rv;
 	if (out == NULL)
 		return EVL_EINVAL;
-	req.name = view_str(name);
+	req.name = evlp_view_str(name);
 	rv = evlc_call(c, EVLP_OP_DESCRIBE_TOPIC, name_req_encode, &req, 0,
 	    EVLC_IDEMPOTENT, &resp);
 	if (rv != 0)
@@ -292,7 +285,7 @@ evl_offset_for_time(evl_client *c, const char *topic, uint32_t partition,
 		return rv;
 	if (offset == NULL || ts_ms < EVL_TIME_EARLIEST)
 		return evlc_fail(c, EVL_EINVAL, "bad timestamp or no offset");
-	q.topic     = view_str(topic);
+	q.topic     = evlp_view_str(topic);
 	q.partition = partition;
 	q.timestamp = ts_ms;
 	rv = evlc_call(c, EVLP_OP_LIST_OFFSETS, offsets_encode, &q, 0,

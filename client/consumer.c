@@ -104,13 +104,6 @@ evl_consumer_opts_init(evl_consumer_opts *o)
 	o->max_bytes            = DEFAULT_MAX_BYTES;
 }
 
-static evlp_view
-view_str(const char *s)
-{
-	evlp_view v = { (const uint8_t *) s, s ? strlen(s) : 0 };
-	return v;
-}
-
 static bool
 conn_error(int rv)
 {
@@ -174,7 +167,7 @@ static void
 member_encode(evlp_wr *w, const void *arg)
 {
 	const member_arg *a = arg;
-	evlp_member_req   m = { view_str(a->group), view_str(a->member),
+	evlp_member_req   m = { evlp_view_str(a->group), evlp_view_str(a->member),
 		  a->generation };
 	evlp_member_req_encode(w, &m);
 }
@@ -427,9 +420,9 @@ join_encode(evlp_wr *w, const void *arg)
 	const evl_consumer *k = a->k;
 	evlp_join_req       m;
 	memset(&m, 0, sizeof(m));
-	m.group                = view_str(k->group);
-	m.member               = view_str(a->member);
-	m.client_id            = view_str(k->o.client_id);
+	m.group                = evlp_view_str(k->group);
+	m.member               = evlp_view_str(a->member);
+	m.client_id            = evlp_view_str(k->o.client_id);
 	m.session_timeout_ms   = k->o.session_timeout_ms;
 	m.rebalance_timeout_ms = k->o.rebalance_timeout_ms;
 	m.assignor             = (uint8_t) k->o.assignor;
@@ -438,7 +431,7 @@ join_encode(evlp_wr *w, const void *arg)
 	for (size_t i = 0; i < k->nsubs; i++) {
 		evlp_subscription s = {
 			is_glob(k->subs[i]) ? EVLP_SUB_GLOB : EVLP_SUB_TOPIC,
-			view_str(k->subs[i])
+			evlp_view_str(k->subs[i])
 		};
 		evlp_subscription_encode(w, &s);
 	}
@@ -494,9 +487,10 @@ static void
 offsets_encode(evlp_wr *w, const void *arg)
 {
 	const evl_consumer *k = arg;
-	evlp_fetch_offsets_req_encode(w, view_str(k->group), (uint16_t) k->nparts);
+	evlp_fetch_offsets_req_encode(
+	    w, evlp_view_str(k->group), (uint16_t) k->nparts);
 	for (size_t i = 0; i < k->nparts; i++) {
-		evlp_topic_partition tp = { view_str(k->parts[i].topic),
+		evlp_topic_partition tp = { evlp_view_str(k->parts[i].topic),
 			k->parts[i].partition };
 		evlp_topic_partition_encode(w, &tp);
 	}

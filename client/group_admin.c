@@ -11,25 +11,6 @@
 #include "msg.h"
 #include "ops.h"
 
-static evlp_view
-view_str(const char *s)
-{
-	evlp_view v = { (const uint8_t *) s, s ? strlen(s) : 0 };
-	return v;
-}
-
-static char *
-dup_view(evlp_view v)
-{
-	char *s = evlp_alloc(v.len + 1);
-	if (s != NULL) {
-		if (v.len > 0)
-			memcpy(s, v.p, v.len);
-		s[v.len] = '\0';
-	}
-	return s;
-}
-
 static int
 check_group(evl_client *c, const char *group)
 {
@@ -51,7 +32,7 @@ empty_encode(evlp_wr *w, const void *arg)
 static void
 name_encode(evlp_wr *w, const void *arg)
 {
-	evlp_name_req m = { view_str(arg) };
+	evlp_name_req m = { evlp_view_str(arg) };
 	evlp_name_req_encode(w, &m);
 }
 
@@ -92,8 +73,8 @@ evl_group_list(evl_client *c, evl_group_info **out, size_t *n)
 		goto out;
 	}
 	while (evlp_group_list_next(&gl, &e)) {
-		list[cnt].group   = dup_view(e.group);
-		list[cnt].state   = dup_view(e.state);
+		list[cnt].group   = evlp_view_dup(e.group);
+		list[cnt].state   = evlp_view_dup(e.state);
 		list[cnt].members = e.members;
 		cnt++;
 		if (list[cnt - 1].group == NULL || list[cnt - 1].state == NULL) {
@@ -143,8 +124,8 @@ desc_copy(evl_group_desc *d, evlp_group_desc *m)
 	evlp_group_member    gm;
 	evlp_group_partition gp;
 	evlp_topic_partition tp;
-	if ((d->group = dup_view(m->group)) == NULL ||
-	    (d->state = dup_view(m->state)) == NULL)
+	if ((d->group = evlp_view_dup(m->group)) == NULL ||
+	    (d->state = evlp_view_dup(m->state)) == NULL)
 		return EVL_ENOMEM;
 	d->generation = m->generation;
 	d->members    = evlp_zalloc((m->members + 1) * sizeof(*d->members));
@@ -152,8 +133,8 @@ desc_copy(evl_group_desc *d, evlp_group_desc *m)
 		return EVL_ENOMEM;
 	while (evlp_group_desc_next_member(m, &gm)) {
 		evl_group_member_info *mi = &d->members[d->member_count++];
-		mi->member    = dup_view(gm.member);
-		mi->client_id = dup_view(gm.client_id);
+		mi->member    = evlp_view_dup(gm.member);
+		mi->client_id = evlp_view_dup(gm.client_id);
 		mi->partitions =
 		    evlp_zalloc((gm.count + 1) * sizeof(*mi->partitions));
 		if (mi->member == NULL || mi->client_id == NULL ||
@@ -163,7 +144,7 @@ desc_copy(evl_group_desc *d, evlp_group_desc *m)
 			evl_topic_partition *p =
 			    &mi->partitions[mi->partition_count++];
 			p->partition = tp.partition;
-			if ((p->topic = dup_view(tp.topic)) == NULL)
+			if ((p->topic = evlp_view_dup(tp.topic)) == NULL)
 				return EVL_ENOMEM;
 		}
 	}
@@ -177,8 +158,8 @@ desc_copy(evl_group_desc *d, evlp_group_desc *m)
 		p->partition = gp.partition;
 		p->committed = gp.committed;
 		p->head      = gp.head;
-		if ((p->topic = dup_view(gp.topic)) == NULL ||
-		    (p->member = dup_view(gp.member)) == NULL)
+		if ((p->topic = evlp_view_dup(gp.topic)) == NULL ||
+		    (p->member = evlp_view_dup(gp.member)) == NULL)
 			return EVL_ENOMEM;
 	}
 	return 0;
@@ -266,10 +247,10 @@ void
 evlc_commit_encode(evlp_wr *w, const void *arg)
 {
 	const evlc_commit_arg *a = arg;
-	evlp_commit_req_encode(w, view_str(a->group), a->generation,
-	    view_str(a->member), (uint16_t) a->n);
+	evlp_commit_req_encode(w, evlp_view_str(a->group), a->generation,
+	    evlp_view_str(a->member), (uint16_t) a->n);
 	for (size_t i = 0; i < a->n; i++) {
-		evlp_commit_entry e = { view_str(a->topics[i]),
+		evlp_commit_entry e = { evlp_view_str(a->topics[i]),
 			a->partitions[i], a->offsets[i], { NULL, 0 } };
 		evlp_commit_entry_encode(w, &e);
 	}
@@ -329,8 +310,8 @@ static void
 fetch_one_encode(evlp_wr *w, const void *arg)
 {
 	const fetch_one     *f  = arg;
-	evlp_topic_partition tp = { view_str(f->topic), f->partition };
-	evlp_fetch_offsets_req_encode(w, view_str(f->group), 1);
+	evlp_topic_partition tp = { evlp_view_str(f->topic), f->partition };
+	evlp_fetch_offsets_req_encode(w, evlp_view_str(f->group), 1);
 	evlp_topic_partition_encode(w, &tp);
 }
 

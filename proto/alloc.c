@@ -6,6 +6,7 @@
  * case) the cost is one relaxed load.
  */
 #include "alloc.h"
+#include "buf.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -70,6 +71,18 @@ evlp_memdup(const void *p, size_t len)
 	if (q != NULL && len > 0)
 		memcpy(q, p, len);
 	return q;
+}
+
+char *
+evlp_view_dup(evlp_view v)
+{
+	char *s = evlp_alloc(v.len + 1);
+	if (s != NULL) {
+		if (v.len > 0)
+			memcpy(s, v.p, v.len);
+		s[v.len] = '\0';
+	}
+	return s;
 }
 
 char *

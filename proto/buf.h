@@ -35,6 +35,18 @@ typedef struct evlp_view {
 	size_t         len;
 } evlp_view;
 
+/* A view of a C string (its bytes without the NUL); NULL gives "". */
+static inline evlp_view
+evlp_view_str(const char *s)
+{
+	evlp_view v = { (const uint8_t *) s, s ? strlen(s) : 0 };
+	return v;
+}
+
+/* evlp_view_dup copies v into a new C string (alloc.c); caller frees
+ * with evlp_free.  NULL when out of memory. */
+char *evlp_view_dup(evlp_view v);
+
 typedef struct evlp_rd {
 	const uint8_t *p;
 	const uint8_t *end;
