@@ -647,6 +647,12 @@ next_buffered(evl_consumer *k)
 			while (readable(p) && evlp_batch_next(&k->it, &er)) {
 				if (er.offset < p->pos)
 					continue;
+				/* Erased by a stream delete: not data any
+				 * more; its offset is passed over. */
+				if (er.attributes & EVLP_REC_ERASED) {
+					p->pos = er.offset + 1;
+					continue;
+				}
 				int rv = fill(k, &er);
 				if (rv != 0)
 					return rv;

@@ -156,6 +156,69 @@ Test(client_stream, append_read_info_delete)
 	evlct_broker_stop(&b, false);
 }
 
+/* ---- deleted streams, seen from the topic ------------------------------ */
+
+/* The value of the next record k or r delivers, as a C string. */
+static void
+next_value(evl_reader *r, evl_consumer *k, char *out, size_t len)
+{
+	const evl_record *rec;
+	if (r != NULL)
+		evl_assert_ok(evl_reader_next(r, &rec, 10000));
+	else
+		evl_assert_ok(evl_consumer_poll(k, &rec, 10000));
+	snprintf(out, len, "%.*s", (int) rec->value_len,
+	    (const char *) rec->value);
+}
+
+/*
+ * A deleted stream's records stay in the log, erased (PROTOCOL.md
+ * §10.4): whoever reads the topic itself, with a reader or in a group,
+ * passes over them and gets the other keys' records in order.
+ */
+Test(client_stream, readers_and_groups_pass_over_a_deleted_stream)
+{
+	evlct_broker b;
+	cr_assert_eq(evlct_broker_start(&b, NULL, NULL), 0);
+	evl_client *c = connect_to(b.url);
+	create_streams(c, "ledger", 1);
+	evl_event gone[2] = { ev("gone-1"), ev("gone-2") };
+	evl_event kept    = ev("kept");
+	evl_event last    = ev("last");
+	evl_assert_ok(evl_stream_append(
+	    c, "ledger", "a", 1, EVL_VERSION_NO_STREAM, gone, 2, NULL));
+	evl_assert_ok(evl_stream_append(
+	    c, "ledger", "b", 1, EVL_VERSION_NO_STREAM, &kept, 1, NULL));
+	evl_assert_ok(evl_stream_delete(c, "ledger", "a", 1, 1, 0, NULL));
+	evl_assert_ok(
+	    evl_stream_append(c, "ledger", "b", 1, 0, &last, 1, NULL));
+
+	char        v[32];
+	evl_reader *r;
+	evl_assert_ok(evl_reader_open(&r, c, "ledger", NULL));
+	evl_assert_ok(evl_reader_seek(r, 0, 0));
+	next_value(r, NULL, v, sizeof(v));
+	cr_assert_str_eq(v, "kept");
+	next_value(r, NULL, v, sizeof(v));
+	cr_assert_str_eq(v, "last");
+	evl_reader_close(r);
+
+	const char *const topics[] = { "ledger" };
+	evl_consumer_opts o;
+	evl_consumer     *k;
+	evl_consumer_opts_init(&o);
+	o.max_wait_ms = 100;
+	evl_assert_ok(evl_consumer_open(&k, c, "projection", topics, 1, &o));
+	next_value(NULL, k, v, sizeof(v));
+	cr_assert_str_eq(v, "kept");
+	next_value(NULL, k, v, sizeof(v));
+	cr_assert_str_eq(v, "last");
+	evl_consumer_close(k);
+
+	evl_client_close(c);
+	evlct_broker_stop(&b, false);
+}
+
 /* ---- concurrent appenders on two clients ----------------------------- */
 
 #define RACERS 8
