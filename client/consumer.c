@@ -23,9 +23,9 @@
 #include "alloc.h"
 #include "batch.h"
 #include "client_int.h"
-#include "crc32c.h"
 #include "msg.h"
 #include "ops.h"
+#include "walk.h"
 
 #define DEFAULT_SESSION_MS   10000
 #define DEFAULT_REBALANCE_MS 30000
@@ -78,14 +78,7 @@ struct evl_consumer {
 	evl_topic_partition *view;
 	uint64_t             next_auto;
 
-	evlc_resp            resp;
-	evlp_fetch_resp      fr;
-	bool                 in_part;
-	evlp_fetch_resp_part cur;
-	cpart               *curp;
-	evlp_rd              batches;
-	bool                 in_batch;
-	evlp_batch_iter      it;
+	evlc_walk            walk; /* the answer being walked */
 	evl_record           rec;
 	evlc_hdrs            hdrs;
 };
@@ -115,9 +108,7 @@ conn_error(int rv)
 static void
 drop_response(evl_consumer *k)
 {
-	evlc_resp_fini(&k->resp);
-	k->in_part  = false;
-	k->in_batch = false;
+	evlc_walk_drop(&k->walk);
 }
 
 static void
@@ -611,100 +602,68 @@ join(evl_consumer *k, uint64_t deadline)
 
 /* ---- walking a fetch answer ---------------------------------------------- */
 
-static int
-corrupt(evl_consumer *k, const char *what)
-{
-	cpart *p = k->curp;
-	drop_response(k);
-	return evlc_fail(k->c, EVL_ECORRUPT, "%s partition %u: %s",
-	    p ? p->topic : "?", p ? (unsigned) p->partition : 0u, what);
-}
-
-static int
-fill(evl_consumer *k, const evlp_record *er)
-{
-	return evlc_record_fill(
-	    &k->rec, &k->hdrs, er, k->curp->topic, k->curp->partition);
-}
-
 static bool
 readable(const cpart *p)
 {
 	return p != NULL && !p->paused && !p->failed;
 }
 
+static void *
+walk_find(void *owner, evlp_view topic, uint32_t partition)
+{
+	return part_find(owner, (const char *) topic.p, topic.len, partition);
+}
+
+static bool
+walk_readable(const void *part)
+{
+	return readable(part);
+}
+
+static uint64_t *
+walk_pos(void *part)
+{
+	return &((cpart *) part)->pos;
+}
+
+static const evlc_walk_ops walk_ops = { walk_find, walk_readable, walk_pos };
+
+/* The next buffered record at or past its partition's position: 0, or
+ * NOTHING when the response is used up, or an error. */
 static int
 next_buffered(evl_consumer *k)
 {
-	evlp_record    er;
-	evlp_view      bv;
-	evlp_batch_hdr bh;
-	if (k->resp.msg == NULL)
+	evlc_walk  *w = &k->walk;
+	evlp_record er;
+	cpart      *p;
+	int         rv = evlc_walk_next(w, &walk_ops, k, &er);
+
+	switch (rv) {
+	case 0:
+		break;
+	case EVLC_WALK_END:
 		return NOTHING;
-	for (;;) {
-		if (k->in_batch) {
-			cpart *p = k->curp;
-			while (readable(p) && evlp_batch_next(&k->it, &er)) {
-				if (er.offset < p->pos)
-					continue;
-				/* Erased by a stream delete: not data any
-				 * more; its offset is passed over. */
-				if (er.attributes & EVLP_REC_ERASED) {
-					p->pos = er.offset + 1;
-					continue;
-				}
-				int rv = fill(k, &er);
-				if (rv != 0)
-					return rv;
-				p->pos = er.offset + 1;
-				return 0;
-			}
-			if (k->it.rd.err)
-				return corrupt(k, "malformed record");
-			k->in_batch = false;
-		}
-		if (k->in_part) {
-			cpart *p = k->curp;
-			if (readable(p) &&
-			    evlp_batches_next(&k->batches, &bv, &bh)) {
-				if (bh.base_offset + bh.count <= p->pos)
-					continue;
-				if (evlp_crc32c(0, bv.p + EVLP_BATCH_CRC_START,
-				        bv.len - EVLP_BATCH_CRC_START) != bh.crc)
-					return corrupt(k, "batch checksum");
-				if (evlp_batch_iter_init(&k->it, bv.p, bv.len) != 0)
-					return corrupt(k, "batch header");
-				k->in_batch = true;
-				continue;
-			}
-			if (k->batches.err)
-				return corrupt(k, "batch framing");
-			k->in_part = false;
-		}
-		if (!evlp_fetch_resp_next(&k->fr, &k->cur)) {
-			drop_response(k);
-			return NOTHING;
-		}
-		k->curp = part_find(k, (const char *) k->cur.topic.p,
-		    k->cur.topic.len, k->cur.partition);
-		if (k->curp == NULL) {
-			drop_response(k);
-			return evlc_fail(k->c, EVL_EPROTO,
-			    "fetch answered a partition not asked for");
-		}
-		if (!readable(k->curp))
-			continue;
-		if (k->cur.error != 0) {
-			k->curp->failed = true;
-			return evlc_fail(k->c, k->cur.error,
-			    "%s partition %u at offset %llu: %s", k->curp->topic,
-			    (unsigned) k->curp->partition,
-			    (unsigned long long) k->curp->pos,
-			    evl_strerror(k->cur.error));
-		}
-		evlp_rd_init(&k->batches, k->cur.batches.p, k->cur.batches.len);
-		k->in_part = true;
+	case EVLC_WALK_STRAY:
+		return evlc_fail(k->c, EVL_EPROTO,
+		    "fetch answered a partition not asked for");
+	case EVLC_WALK_PART_ERROR:
+		p         = w->part;
+		p->failed = true;
+		return evlc_fail(k->c, w->cur.error,
+		    "%s partition %u at offset %llu: %s", p->topic,
+		    (unsigned) p->partition, (unsigned long long) p->pos,
+		    evl_strerror(w->cur.error));
+	default:
+		p = w->part;
+		return evlc_fail(k->c, rv, "%s partition %u: %s", p->topic,
+		    (unsigned) p->partition, w->what);
 	}
+	p = w->part;
+	if ((rv = evlc_record_fill(&k->rec, &k->hdrs, &er, p->topic,
+	         p->partition)) != 0)
+		return rv;
+	*w->pos = er.offset + 1;
+	return 0;
 }
 
 typedef struct fetch_arg {
@@ -746,14 +705,11 @@ fetch(evl_consumer *k, uint32_t wait_ms)
 	int       rv;
 	drop_response(k);
 	rv = evlc_call(k->c, EVLP_OP_FETCH, fetch_encode, &a, wait_ms,
-	    EVLC_IDEMPOTENT, &k->resp);
+	    EVLC_IDEMPOTENT, &k->walk.resp);
 	if (rv != 0)
 		return rv;
-	if ((rv = evlp_fetch_resp_decode(k->resp.body, &k->fr)) != 0) {
-		drop_response(k);
-		return evlc_fail(k->c, EVL_ECORRUPT,
-		    "malformed fetch response (%s)", evl_errname(rv));
-	}
+	if ((rv = evlc_walk_start(&k->walk)) != 0)
+		return evlc_fail(k->c, rv, "%s", k->walk.what);
 	return 0;
 }
 

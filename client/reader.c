@@ -21,9 +21,9 @@
 #include "alloc.h"
 #include "batch.h"
 #include "client_int.h"
-#include "crc32c.h"
 #include "msg.h"
 #include "ops.h"
+#include "walk.h"
 
 #define DEFAULT_MAX_WAIT_MS 500
 /* 1 MiB: a fetch answer that fits in the CPU's caches is walked while
@@ -47,14 +47,7 @@ struct evl_reader {
 	rpart          *parts;
 	evl_reader_opts o;
 
-	/* The response being walked, and where in it. */
-	evlc_resp            resp;
-	evlp_fetch_resp      fr;
-	bool                 in_part;
-	evlp_fetch_resp_part cur;
-	evlp_rd              batches;
-	bool                 in_batch;
-	evlp_batch_iter      it;
+	evlc_walk walk; /* the answer being walked, and where in it */
 
 	evl_record  rec;
 	evlc_hdrs   hdrs;
@@ -70,9 +63,7 @@ evl_reader_opts_init(evl_reader_opts *o)
 static void
 drop_response(evl_reader *r)
 {
-	evlc_resp_fini(&r->resp);
-	r->in_part  = false;
-	r->in_batch = false;
+	evlc_walk_drop(&r->walk);
 }
 
 int
@@ -222,104 +213,68 @@ evl_reader_position(evl_reader *r, uint32_t partition, uint64_t *offset)
 
 /* ---- walking a response ------------------------------------------------ */
 
-static int
-corrupt(evl_reader *r, const char *what)
+static void *
+walk_find(void *owner, evlp_view topic, uint32_t partition)
 {
-	uint32_t part = r->cur.partition;
-	drop_response(r);
-	return evlc_fail(r->c, EVL_ECORRUPT, "%s partition %u: %s", r->topic,
-	    (unsigned) part, what);
+	evl_reader *r = owner;
+	if (topic.len != r->topic_len ||
+	    memcmp(topic.p, r->topic, r->topic_len) != 0 ||
+	    partition >= r->nparts)
+		return NULL;
+	return &r->parts[partition];
 }
 
-/* Fills r->rec from a decoded record; headers into r->hdrs. */
-static int
-fill(evl_reader *r, const evlp_record *er)
+static bool
+walk_readable(const void *part)
 {
-	return evlc_record_fill(
-	    &r->rec, &r->hdrs, er, r->topic, r->cur.partition);
+	const rpart *rp = part;
+	return rp->assigned && !rp->paused;
 }
+
+static uint64_t *
+walk_pos(void *part)
+{
+	return &((rpart *) part)->pos;
+}
+
+static const evlc_walk_ops walk_ops = { walk_find, walk_readable, walk_pos };
 
 /* The next buffered record at or past its partition's position: 0, or
  * NOTHING when the response is used up, or an error. */
 static int
 next_buffered(evl_reader *r)
 {
-	evlp_record    er;
-	evlp_view      bv;
-	evlp_batch_hdr bh;
-	if (r->resp.msg == NULL)
+	evlc_walk  *w = &r->walk;
+	evlp_record er;
+	rpart      *rp;
+	int         rv = evlc_walk_next(w, &walk_ops, r, &er);
+
+	switch (rv) {
+	case 0:
+		break;
+	case EVLC_WALK_END:
 		return NOTHING;
-	for (;;) {
-		if (r->in_batch) {
-			rpart *rp = &r->parts[r->cur.partition];
-			while (rp->assigned && !rp->paused &&
-			    evlp_batch_next(&r->it, &er)) {
-				if (er.offset < rp->pos)
-					continue;
-				/* Erased by a stream delete: not data any
-				 * more; its offset is passed over. */
-				if (er.attributes & EVLP_REC_ERASED) {
-					rp->pos = er.offset + 1;
-					continue;
-				}
-				int rv = fill(r, &er);
-				if (rv != 0)
-					return rv;
-				rp->pos = er.offset + 1;
-				return 0;
-			}
-			if (r->it.rd.err)
-				return corrupt(r, "malformed record");
-			r->in_batch = false;
-		}
-		if (r->in_part) {
-			rpart *rp = &r->parts[r->cur.partition];
-			if (rp->assigned && !rp->paused &&
-			    evlp_batches_next(&r->batches, &bv, &bh)) {
-				/* Whole batch below the position: skip it
-				 * without walking. */
-				if (bh.base_offset + bh.count <= rp->pos)
-					continue;
-				if (evlp_crc32c(0, bv.p + EVLP_BATCH_CRC_START,
-				        bv.len - EVLP_BATCH_CRC_START) != bh.crc)
-					return corrupt(r, "batch checksum");
-				if (evlp_batch_iter_init(&r->it, bv.p, bv.len) !=
-				    0)
-					return corrupt(r, "batch header");
-				r->in_batch = true;
-				continue;
-			}
-			if (r->batches.err)
-				return corrupt(r, "batch framing");
-			r->in_part = false;
-		}
-		if (!evlp_fetch_resp_next(&r->fr, &r->cur)) {
-			drop_response(r);
-			return NOTHING;
-		}
-		if (r->cur.topic.len != r->topic_len ||
-		    memcmp(r->cur.topic.p, r->topic, r->topic_len) != 0 ||
-		    r->cur.partition >= r->nparts) {
-			drop_response(r);
-			return evlc_fail(r->c, EVL_EPROTO,
-			    "fetch answered a partition not asked for");
-		}
-		rpart *rp = &r->parts[r->cur.partition];
-		if (!rp->assigned || rp->paused)
-			continue;
-		if (r->cur.error != 0) {
-			/* Reported once; the partition waits for a seek
-			 * (EVL_EOFFSET) or for the caller to act. */
-			rp->paused = true;
-			return evlc_fail(r->c, r->cur.error,
-			    "%s partition %u at offset %llu: %s", r->topic,
-			    (unsigned) r->cur.partition,
-			    (unsigned long long) rp->pos,
-			    evl_strerror(r->cur.error));
-		}
-		evlp_rd_init(&r->batches, r->cur.batches.p, r->cur.batches.len);
-		r->in_part = true;
+	case EVLC_WALK_STRAY:
+		return evlc_fail(r->c, EVL_EPROTO,
+		    "fetch answered a partition not asked for");
+	case EVLC_WALK_PART_ERROR:
+		/* Reported once; the partition waits for a seek
+		 * (EVL_EOFFSET) or for the caller to act. */
+		rp         = w->part;
+		rp->paused = true;
+		return evlc_fail(r->c, w->cur.error,
+		    "%s partition %u at offset %llu: %s", r->topic,
+		    (unsigned) w->cur.partition, (unsigned long long) rp->pos,
+		    evl_strerror(w->cur.error));
+	default:
+		return evlc_fail(r->c, rv, "%s partition %u: %s", r->topic,
+		    (unsigned) w->cur.partition, w->what);
 	}
+	if ((rv = evlc_record_fill(&r->rec, &r->hdrs, &er, r->topic,
+	         w->cur.partition)) != 0)
+		return rv;
+	*w->pos = er.offset + 1;
+	return 0;
 }
 
 /* ---- fetching ---------------------------------------------------------- */
@@ -368,14 +323,11 @@ fetch(evl_reader *r, uint32_t wait_ms)
 	a.count = (uint16_t) n;
 	drop_response(r);
 	rv = evlc_call(r->c, EVLP_OP_FETCH, fetch_encode, &a, wait_ms,
-	    EVLC_IDEMPOTENT, &r->resp);
+	    EVLC_IDEMPOTENT, &r->walk.resp);
 	if (rv != 0)
 		return rv;
-	if ((rv = evlp_fetch_resp_decode(r->resp.body, &r->fr)) != 0) {
-		drop_response(r);
-		return evlc_fail(r->c, EVL_ECORRUPT,
-		    "malformed fetch response (%s)", evl_errname(rv));
-	}
+	if ((rv = evlc_walk_start(&r->walk)) != 0)
+		return evlc_fail(r->c, rv, "%s", r->walk.what);
 	return 0;
 }
 

@@ -61,3 +61,11 @@ if(TARGET evl_client AND TARGET evlogd)
 		${CMAKE_CURRENT_SOURCE_DIR}/integration)
 	add_dependencies(client_quota_test evlogd)
 endif()
+
+# The fetch-response walker (client/walk.c) on hand-built answers; it is
+# internal, so the test sees client/'s private headers.
+if(TARGET evl_client)
+	evl_test(client_walk_test unit/client_walk_test.c unit evl_client)
+	target_include_directories(client_walk_test PRIVATE
+		${PROJECT_SOURCE_DIR}/client)
+endif()
