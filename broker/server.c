@@ -477,6 +477,14 @@ sctx_send(struct sctx *c)
 {
 	struct evld_req    *r = &c->req;
 	struct evld_server *s = c->srv; /* c may be reused once sent */
+	/* Answered, so no longer outstanding: released before the send,
+	 * since the peer may have the answer and send its next request
+	 * before our send callback runs, and a client that waits for each
+	 * answer must never be over --max-outstanding 1. */
+	if (r->pipe_held) {
+		evld_server_pipe_release(s, r->pipe);
+		r->pipe_held = false;
+	}
 	if (r->resp == NULL) {
 		/* Not even an error answer could be allocated: drop the
 		 * connection so the peer does not wait for an answer that

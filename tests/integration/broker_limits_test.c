@@ -209,6 +209,30 @@ Test(broker_limits, max_connections)
 	evlt_broker_stop(&tb, false);
 }
 
+/*
+ * A client that waits for each answer before it asks again has one
+ * request outstanding at most: --max-outstanding 1 must never refuse it,
+ * however soon after an answer its next request comes.
+ */
+Test(broker_limits, one_request_at_a_time_fits_max_outstanding_1)
+{
+	struct evlt_broker tb;
+	const char *const  args[] = { "--max-outstanding", "1", NULL };
+	nng_socket         s;
+	evlt_resp          r;
+
+	evl_assert_ok(evlt_broker_start(&tb, NULL, args));
+	cr_assert_eq(evlt_req_open(&s, tb.url, TIMEOUT_MS, NULL), 0);
+	for (uint32_t i = 0; i < 3000; i++) {
+		cr_assert_eq(evlt_call(s, EVLP_OP_PING, i, NULL, 0, &r), 0);
+		cr_assert_eq(r.frame.status, 0, "request %u: %s", (unsigned) i,
+		    evl_errname(r.frame.status));
+		evlt_resp_free(&r);
+	}
+	nng_close(s);
+	evlt_broker_stop(&tb, false);
+}
+
 /* GET path on the broker's HTTP endpoint; the status, body into buf. */
 static uint16_t
 http_get(const char *hostport, const char *path, const char *auth,
