@@ -184,50 +184,52 @@ recover_heads(evls_store *s, evls_topic *t, const cut_key *cut,
 	return rv;
 }
 
-/* Producer states of lost batches go: the producer's next batch is then
- * refused for its sequence and it moves to a new epoch (what it does
- * after any batch whose fate it does not know). */
-static int
-recover_producers(evls_store *s, evls_topic *t, leveldb_writebatch_t *b)
+/* The offset an entry of a per-partition table names, from its key and
+ * value; false when the entry is malformed. */
+typedef bool (*entry_offset_fn)(
+    const uint8_t *k, size_t kl, const char *v, size_t vl, uint64_t *off);
+
+/* Producer states: the offset of the producer's last batch. */
+static bool
+pstate_offset(
+    const uint8_t *k, size_t kl, const char *v, size_t vl, uint64_t *off)
 {
-	uint8_t             pfx[5];
-	int                 rv = 0;
-	leveldb_iterator_t *it = evls_db_iter(&s->meta);
-	pfx[0]                 = EVLS_KEY_PRODUCER;
-	evlp_put_u32(pfx + 1, t->id);
-	leveldb_iter_seek(it, (char *) pfx, sizeof(pfx));
-	for (; evls_db_iter_has_prefix(it, pfx, sizeof(pfx));
-	     leveldb_iter_next(it)) {
-		size_t         kl, vl;
-		const uint8_t *k = (const uint8_t *) leveldb_iter_key(it, &kl);
-		const char    *v = leveldb_iter_value(it, &vl);
-		evls_pstate    ps;
-		if (kl != EVLS_PSKEY_SIZE ||
-		    !evls_val_pstate_decode(v, vl, &ps)) {
-			rv = EVL_ECORRUPT;
-			break;
-		}
-		uint32_t part = evlp_get_u32(k + 5);
-		if (part < t->config.partitions &&
-		    ps.base_offset >= t->parts[part].next)
-			leveldb_writebatch_delete(b, (const char *) k, kl);
-	}
-	if (rv == 0)
-		rv = evls_db_iter_err(it, "recover producers");
-	leveldb_iter_destroy(it);
-	return rv;
+	evls_pstate ps;
+	(void) k;
+	if (kl != EVLS_PSKEY_SIZE || !evls_val_pstate_decode(v, vl, &ps))
+		return false;
+	*off = ps.base_offset;
+	return true;
 }
 
-/* Ids of lost batches go too (their 'Y' entries stay until the prune,
- * which deletes an 'X' only of its own time): a retry of such a record
- * must be appended, not answered with an offset a later append reuses. */
+/* Dedupe ids: the offset the id's record was appended at. */
+static bool
+id_offset(const uint8_t *k, size_t kl, const char *v, size_t vl, uint64_t *off)
+{
+	int64_t time;
+	(void) k;
+	return kl > EVLS_IDPFX_SIZE && evls_val_id_decode(v, vl, off, &time);
+}
+
+/*
+ * Drops topic t's entries of the table under key kind ('Q' producer
+ * states, 'X' dedupe ids: kind + topic_id + partition + ...) that name an
+ * offset at or past their partition's new head: their batches are lost.
+ * A producer whose state goes has its next batch refused for its
+ * sequence and moves to a new epoch (what it does after any batch whose
+ * fate it does not know); an id that goes makes a retry of its record
+ * be appended, not answered with an offset a later append reuses (its
+ * 'Y' entry stays until the prune, which deletes an 'X' only of its own
+ * time).
+ */
 static int
-recover_ids(evls_store *s, evls_topic *t, leveldb_writebatch_t *b)
+recover_lost(evls_store *s, evls_topic *t, leveldb_writebatch_t *b,
+    uint8_t kind, entry_offset_fn offset_of, const char *what)
 {
 	uint8_t             pfx[5];
 	int                 rv = 0;
 	leveldb_iterator_t *it = evls_db_iter(&s->meta);
-	pfx[0]                 = EVLS_KEY_ID;
+	pfx[0]                 = kind;
 	evlp_put_u32(pfx + 1, t->id);
 	leveldb_iter_seek(it, (char *) pfx, sizeof(pfx));
 	for (; evls_db_iter_has_prefix(it, pfx, sizeof(pfx));
@@ -236,9 +238,7 @@ recover_ids(evls_store *s, evls_topic *t, leveldb_writebatch_t *b)
 		const uint8_t *k = (const uint8_t *) leveldb_iter_key(it, &kl);
 		const char    *v = leveldb_iter_value(it, &vl);
 		uint64_t       off;
-		int64_t        time;
-		if (kl <= EVLS_IDPFX_SIZE ||
-		    !evls_val_id_decode(v, vl, &off, &time)) {
+		if (!offset_of(k, kl, v, vl, &off)) {
 			rv = EVL_ECORRUPT;
 			break;
 		}
@@ -247,7 +247,7 @@ recover_ids(evls_store *s, evls_topic *t, leveldb_writebatch_t *b)
 			leveldb_writebatch_delete(b, (const char *) k, kl);
 	}
 	if (rv == 0)
-		rv = evls_db_iter_err(it, "recover ids");
+		rv = evls_db_iter_err(it, what);
 	leveldb_iter_destroy(it);
 	return rv;
 }
@@ -327,9 +327,11 @@ recover_streams(evls_store *s, evls_topic *t, leveldb_writebatch_t *b)
 		cut = next;
 	}
 	if (rv == 0)
-		rv = recover_producers(s, t, b);
+		rv = recover_lost(s, t, b, EVLS_KEY_PRODUCER, pstate_offset,
+		    "recover producers");
 	if (rv == 0)
-		rv = recover_ids(s, t, b);
+		rv = recover_lost(
+		    s, t, b, EVLS_KEY_ID, id_offset, "recover ids");
 	return rv;
 }
 
