@@ -247,11 +247,21 @@ chan_put(evl_client *c, evlc_chan *ch)
 
 /* ---- the request loop ------------------------------------------------- */
 
+/*
+ * Whether a request that failed with err may be sent again.  A quota's
+ * EVL_ETHROTTLED is answered before the broker does anything, so any
+ * request may be, idempotent or not; but not a login step, whose
+ * EVL_ETHROTTLED is a lockout to report (auth.c).  A lost connection,
+ * busy and shutting down: idempotent requests only.
+ */
 static bool
-retryable(int err)
+resendable(int err, unsigned flags)
 {
-	return err == EVL_ECONNRESET || err == EVL_EBUSY ||
-	    err == EVL_ESHUTDOWN;
+	if (err == EVL_ETHROTTLED)
+		return !(flags & EVLC_NOAUTH);
+	return (flags & EVLC_IDEMPOTENT) &&
+	    (err == EVL_ECONNRESET || err == EVL_EBUSY ||
+	        err == EVL_ESHUTDOWN);
 }
 
 /* A request this large that loses its connection may have been over the
@@ -347,12 +357,7 @@ evlc_call(evl_client *c, uint8_t op, evlc_encode_fn enc, const void *arg,
 				nng_msleep(RETRY_BACKOFF_MS / 5);
 			continue;
 		}
-		/* A quota's EVL_ETHROTTLED is answered before the broker
-		 * does anything, so any request may be re-sent after it,
-		 * idempotent or not; but not a login step, whose
-		 * EVL_ETHROTTLED is a lockout to report (auth.c). */
-		if (!(rv == EVL_ETHROTTLED && !(flags & EVLC_NOAUTH)) &&
-		    (!(flags & EVLC_IDEMPOTENT) || !retryable(rv)))
+		if (!resendable(rv, flags))
 			break;
 		/* Re-send.  After a reset the request waits in REQ's send
 		 * queue for the re-dialed pipe; after busy/shutdown/throttled
