@@ -415,21 +415,6 @@ fetch_charged(struct evld_req *r, int rv)
 	return rv;
 }
 
-/* A waiter fired: cut the context's sleep short.  Registry lock held. */
-static void
-fetch_fire(struct evld_waiter *w, void *arg)
-{
-	(void) w;
-	evld_req_wake(arg);
-}
-
-static void
-fetch_arm(void *arg)
-{
-	struct evld_req *r = arg;
-	evld_req_sleep(r, r->park_ms);
-}
-
 /* The parked fetch woke (data, max-wait, or shutdown): answer with what
  * there is now. */
 static int
@@ -475,7 +460,7 @@ fetch_waiter_prepare(struct evld_req *r, const evlp_fetch_req *req)
 		e[n].offset    = p.offset;
 		n++;
 	}
-	r->waiter.fire    = fetch_fire;
+	r->waiter.fire    = evld_req_waiter_fire;
 	r->waiter.arg     = r;
 	r->waiter.entries = e;
 	r->waiter.n       = n;
@@ -568,7 +553,7 @@ evld_handle_fetch(struct evld_req *r)
 	r->resp   = NULL;
 	r->resume  = fetch_resume;
 	r->park_ms = m.max_wait_ms;
-	evld_waiters_arm(&r->b->waiters, &r->waiter, fetch_arm, r);
+	evld_waiters_arm(&r->b->waiters, &r->waiter, evld_req_waiter_arm, r);
 	/* The sleep may already be over and r answered: hands off. */
 	return EVLD_ASYNC;
 }

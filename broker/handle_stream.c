@@ -111,20 +111,6 @@ stream_build(struct evld_req *r, const evlp_read_stream_req *m,
 	return w.err;
 }
 
-static void
-stream_fire(struct evld_waiter *w, void *arg)
-{
-	(void) w;
-	evld_req_wake(arg);
-}
-
-static void
-stream_arm(void *arg)
-{
-	struct evld_req *r = arg;
-	evld_req_sleep(r, r->park_ms);
-}
-
 /* The parked read woke: answer with what there is now. */
 static int
 stream_resume(struct evld_req *r)
@@ -176,7 +162,7 @@ evld_handle_read_stream(struct evld_req *r)
 	e->topic_len = m.topic.len;
 	e->partition = info.partition;
 	e->offset = info.next_offset;
-	r->waiter.fire = stream_fire;
+	r->waiter.fire = evld_req_waiter_fire;
 	r->waiter.arg = r;
 	r->waiter.entries = e;
 	r->waiter.n = 1;
@@ -197,7 +183,7 @@ evld_handle_read_stream(struct evld_req *r)
 	r->resp = NULL;
 	r->resume = stream_resume;
 	r->park_ms = m.max_wait_ms;
-	evld_waiters_arm(&r->b->waiters, &r->waiter, stream_arm, r);
+	evld_waiters_arm(&r->b->waiters, &r->waiter, evld_req_waiter_arm, r);
 	return EVLD_ASYNC;
 }
 

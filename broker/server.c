@@ -534,6 +534,20 @@ evld_req_wake(struct evld_req *r)
 	nng_aio_cancel(c->aio);
 }
 
+void
+evld_req_waiter_fire(struct evld_waiter *w, void *arg)
+{
+	(void) w;
+	evld_req_wake(arg);
+}
+
+void
+evld_req_waiter_arm(void *arg)
+{
+	struct evld_req *r = arg;
+	evld_req_sleep(r, r->park_ms);
+}
+
 int
 evld_req_park_acquire(struct evld_req *r)
 {

@@ -83,6 +83,12 @@ void evld_req_sleep(struct evld_req *r, uint32_t ms);
 /* Cuts a parked request's sleep short; a no-op when not sleeping. */
 void evld_req_wake(struct evld_req *r);
 
+/* The waiter callbacks (waiters.h) of a request parked for r->park_ms
+ * (arg = r): fire wakes it (under the waiter registry's lock), arm
+ * starts its sleep. */
+void evld_req_waiter_fire(struct evld_waiter *w, void *arg);
+void evld_req_waiter_arm(void *arg);
+
 /* Parked-fetch slots: EVL_EBUSY when --max-parked-fetches are parked. */
 int  evld_req_park_acquire(struct evld_req *r);
 void evld_req_park_release(struct evld_req *r);
