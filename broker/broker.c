@@ -21,7 +21,8 @@
 /* How long a stop waits for requests in progress. */
 #define EVLD_DRAIN_MS 10000
 
-/* The store's writer thread: new offsets are visible. */
+/* The store's writer thread: new offsets are visible.  Fetches parked
+ * on them are answered here, on this thread (waiters.h). */
 static void
 on_append(void *arg, const char *topic, uint32_t partition,
     uint64_t next_offset)

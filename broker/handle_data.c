@@ -461,6 +461,7 @@ fetch_waiter_prepare(struct evld_req *r, const evlp_fetch_req *req)
 		n++;
 	}
 	r->waiter.fire    = evld_req_waiter_fire;
+	r->waiter.wake    = evld_req_wake_now;
 	r->waiter.arg     = r;
 	r->waiter.entries = e;
 	r->waiter.n       = n;

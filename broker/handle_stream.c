@@ -163,6 +163,7 @@ evld_handle_read_stream(struct evld_req *r)
 	e->partition = info.partition;
 	e->offset = info.next_offset;
 	r->waiter.fire = evld_req_waiter_fire;
+	r->waiter.wake = evld_req_wake_now;
 	r->waiter.arg = r;
 	r->waiter.entries = e;
 	r->waiter.n = 1;

@@ -4,12 +4,22 @@
  *
  * Threads.  A context's aio callback runs on NNG's taskq threads; a
  * produce's answer is sent from the store's writer thread (the append's
- * done), and a parked fetch is woken from the writer thread too (its
- * waiter cancels the context's sleep aio, and the answer is built back
- * on an NNG thread).  At any moment exactly one of these owns a context:
- * the request moves through them in sequence, so a context's own fields
- * need no lock.  The pool's counters and lists, and the per-pipe table,
- * take the server mutexes, held only for a few instructions.
+ * done), and a parked fetch is woken and answered on the writer thread
+ * too (evld_req_wake_now).  At any moment exactly one of these owns a
+ * context's request: it moves through them in sequence, so the
+ * request's fields need no lock.  The pool's counters and lists, and the
+ * per-pipe table, take the server mutexes, held only for a few
+ * instructions.
+ *
+ * Parking.  A parked request sleeps on its own aio (paio), apart from
+ * the context's aio, so that a wake can answer the request on the waking
+ * thread while the sleep's cancellation completes on an NNG thread.  Who
+ * answers is decided by one exchange on parked (the park's token, 0 when
+ * claimed): the sleep's callback (timeout, or evld_req_wake's cancel) or
+ * evld_req_wake_now, whichever comes first.  holds counts what must end
+ * before the context may receive again: the request itself (until its
+ * answer is sent) and a started sleep (until its callback has run), so
+ * neither aio is reused while an operation on it is still pending.
  *
  * Nothing here blocks a callback thread on the store's writer: appends
  * are submitted and answered from their done.
@@ -49,6 +59,10 @@ struct sctx {
 	enum sctx_state     state;
 	struct sctx        *next_spare;
 	struct evld_req     req;
+	nng_aio            *paio;     /* a parked request's sleep */
+	atomic_uint_fast64_t parked;  /* the park's token; 0 = claimed */
+	uint64_t            park_gen; /* the last park's token */
+	atomic_int          holds;    /* see "Parking" above */
 };
 
 /* Outstanding requests of one pipe; id 0 marks an empty slot (NNG never
@@ -387,6 +401,7 @@ pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 /* ---- the context pool ---------------------------------------------- */
 
 static void sctx_cb(void *arg);
+static void park_cb(void *arg);
 
 /* Opens one more context.  Call with mu held. */
 static struct sctx *
@@ -410,11 +425,19 @@ sctx_open(struct evld_server *s)
 		evlp_free(c);
 		return NULL;
 	}
-	if (nng_ctx_open(&c->ctx, s->sock) != 0) {
+	if (nng_aio_alloc(&c->paio, park_cb, c) != 0) {
 		nng_aio_free(c->aio);
 		evlp_free(c);
 		return NULL;
 	}
+	if (nng_ctx_open(&c->ctx, s->sock) != 0) {
+		nng_aio_free(c->paio);
+		nng_aio_free(c->aio);
+		evlp_free(c);
+		return NULL;
+	}
+	atomic_init(&c->parked, 0);
+	atomic_init(&c->holds, 0);
 	evld_req_init(&c->req, s->b, s->b->bm_ok ? &s->b->bm : NULL, c);
 	c->state         = SCTX_SPARE;
 	s->all[s->nall++] = c;
@@ -472,6 +495,14 @@ gate_leave(struct evld_server *s)
 
 static void sctx_after_send(struct sctx *c);
 
+/* Drops one of c's holds; the last receives again (or rests). */
+static void
+sctx_release(struct sctx *c)
+{
+	if (atomic_fetch_sub(&c->holds, 1) == 1)
+		sctx_after_send(c);
+}
+
 static void
 sctx_send(struct sctx *c)
 {
@@ -493,7 +524,7 @@ sctx_send(struct sctx *c)
 		p.id       = r->pipe;
 		(void) nng_pipe_close(p);
 		c->state = SCTX_SEND;
-		sctx_after_send(c);
+		sctx_release(c);
 		return;
 	}
 	c->state = SCTX_SEND;
@@ -502,7 +533,7 @@ sctx_send(struct sctx *c)
 		 * closes): nobody to answer. */
 		nng_msg_free(r->resp);
 		r->resp = NULL;
-		sctx_after_send(c);
+		sctx_release(c);
 		return;
 	}
 	nng_aio_set_msg(c->aio, r->resp);
@@ -519,19 +550,40 @@ evld_req_done(struct evld_req *r, int rv)
 	sctx_send(c);
 }
 
-void
+static void on_wake(struct sctx *c);
+
+uint64_t
 evld_req_sleep(struct evld_req *r, uint32_t ms)
 {
 	struct sctx *c = r->sctx;
 	c->state       = SCTX_PARKED;
-	nng_sleep_aio((nng_duration) ms, c->aio);
+	if (++c->park_gen == 0)
+		c->park_gen = 1;
+	atomic_fetch_add(&c->holds, 1); /* released by park_cb */
+	atomic_store(&c->parked, c->park_gen);
+	nng_sleep_aio((nng_duration) ms, c->paio);
+	return c->park_gen;
 }
 
 void
 evld_req_wake(struct evld_req *r)
 {
 	struct sctx *c = r->sctx;
-	nng_aio_cancel(c->aio);
+	nng_aio_cancel(c->paio);
+}
+
+void
+evld_req_wake_now(void *arg, uint64_t token)
+{
+	struct evld_req *r = arg;
+	struct sctx     *c = r->sctx;
+	uint_fast64_t    t = token;
+	/* A stale token: the sleep ended first and the context has moved
+	 * on, perhaps to another park. */
+	if (!atomic_compare_exchange_strong(&c->parked, &t, 0))
+		return;
+	nng_aio_cancel(c->paio);
+	on_wake(c);
 }
 
 void
@@ -545,7 +597,7 @@ void
 evld_req_waiter_arm(void *arg)
 {
 	struct evld_req *r = arg;
-	evld_req_sleep(r, r->park_ms);
+	r->waiter.token    = evld_req_sleep(r, r->park_ms);
 }
 
 int
@@ -637,7 +689,8 @@ on_recv(struct sctx *c)
 		gate_leave(s);
 	}
 
-	c->state   = SCTX_WORK;
+	c->state = SCTX_WORK;
+	atomic_store(&c->holds, 1); /* the request, until answered */
 	nng_msg *m = nng_aio_get_msg(c->aio);
 	nng_aio_set_msg(c->aio, NULL);
 	r->pipe      = (uint32_t) nng_pipe_id(nng_msg_get_pipe(m));
@@ -699,7 +752,7 @@ on_sent(struct sctx *c)
 			nng_msg_free(m);
 		nng_aio_set_msg(c->aio, NULL);
 	}
-	sctx_after_send(c);
+	sctx_release(c);
 }
 
 /* Ends c's request: receive again, or rest as a spare. */
@@ -740,6 +793,17 @@ sctx_after_send(struct sctx *c)
 	}
 }
 
+/* A park's sleep ended: timed out, or cancelled by evld_req_wake, by
+ * evld_req_wake_now (which then answers), or by the socket closing. */
+static void
+park_cb(void *arg)
+{
+	struct sctx *c = arg;
+	if (atomic_exchange(&c->parked, 0) != 0)
+		on_wake(c);
+	sctx_release(c);
+}
+
 static void
 sctx_cb(void *arg)
 {
@@ -747,9 +811,6 @@ sctx_cb(void *arg)
 	switch (c->state) {
 	case SCTX_RECV:
 		on_recv(c);
-		break;
-	case SCTX_PARKED:
-		on_wake(c);
 		break;
 	case SCTX_SEND:
 		on_sent(c);
@@ -1150,6 +1211,7 @@ evld_server_free(struct evld_server *s)
 	/* nng_aio_free waits for a callback in progress. */
 	for (size_t i = 0; i < s->nall; i++) {
 		struct sctx *c = s->all[i];
+		nng_aio_free(c->paio);
 		nng_aio_free(c->aio);
 		nng_ctx_close(c->ctx);
 		evld_req_fini(&c->req);

@@ -77,15 +77,21 @@ void evld_server_free(struct evld_server *s);
  * store's writer, an NNG callback): evld_req_finish, then send. */
 void evld_req_done(struct evld_req *r, int rv);
 
-/* For handlers: park r; its context's aio sleeps ms, and r->resume runs
- * when the sleep ends or evld_req_wake cuts it short. */
-void evld_req_sleep(struct evld_req *r, uint32_t ms);
-/* Cuts a parked request's sleep short; a no-op when not sleeping. */
+/* For handlers: park r; its context sleeps ms, and r->resume runs when
+ * the sleep ends or a wake cuts it short.  Returns the park's token
+ * (never 0) for evld_req_wake_now. */
+uint64_t evld_req_sleep(struct evld_req *r, uint32_t ms);
+/* Cuts a parked request's sleep short, from any thread under any lock:
+ * r->resume runs on an NNG thread.  A no-op when not sleeping. */
 void evld_req_wake(struct evld_req *r);
+/* Wakes r's park `token` and runs r->resume on this thread (arg = r), if
+ * the park has not ended yet.  Call with no lock held that resume may
+ * take (the waiter registry's wake callback, waiters.h). */
+void evld_req_wake_now(void *arg, uint64_t token);
 
 /* The waiter callbacks (waiters.h) of a request parked for r->park_ms
- * (arg = r): fire wakes it (under the waiter registry's lock), arm
- * starts its sleep. */
+ * (arg = r, wake = evld_req_wake_now): fire wakes it (under the waiter
+ * registry's lock), arm starts its sleep and sets the waiter's token. */
 void evld_req_waiter_fire(struct evld_waiter *w, void *arg);
 void evld_req_waiter_arm(void *arg);
 

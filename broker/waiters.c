@@ -6,7 +6,8 @@
  * or more), not per record, and a single lock makes "fired once, never
  * after remove" easy to see.  The fire callback runs under the lock;
  * the broker's cancels an aio, which NNG completes on its own taskq
- * thread, never inline.
+ * thread, never inline.  notify's wake callbacks run after it, outside
+ * the lock, since the broker's answers the fetch there (waiters.h).
  */
 #include <assert.h>
 #include <string.h>
@@ -16,6 +17,11 @@
 #include "alloc.h"
 #include "partition.h"
 #include "waiters.h"
+
+/* Waiters one notify wakes outside the lock; more are fired under it.
+ * A notify that fires more than this many followers of one partition
+ * at once is rare, and the rest are still woken, one hand-off later. */
+#define NOTIFY_WAKE_MAX 16
 
 static uint32_t
 entry_hash(const char *topic, size_t len, uint32_t partition)
@@ -108,6 +114,7 @@ evld_waiters_add(struct evld_waiters *ws, struct evld_waiter *w)
 		*b = e;
 	}
 	w->registered = true;
+	w->token      = 0;
 	ws->count++;
 	evld_gauge_add(ws->gauge, 1);
 	pthread_mutex_unlock(&ws->mu);
@@ -141,8 +148,14 @@ void
 evld_waiters_notify(struct evld_waiters *ws, const char *topic,
     uint32_t partition, uint64_t next_offset)
 {
-	size_t   len = strlen(topic);
-	uint32_t h   = entry_hash(topic, len, partition);
+	struct {
+		evld_waiter_wake_fn fn;
+		void               *arg;
+		uint64_t            token;
+	} wake[NOTIFY_WAKE_MAX];
+	size_t   nwake = 0;
+	size_t   len   = strlen(topic);
+	uint32_t h     = entry_hash(topic, len, partition);
 
 	pthread_mutex_lock(&ws->mu);
 	if (ws->count == 0) {
@@ -158,11 +171,26 @@ again:
 		if (e->hash == h && e->partition == partition &&
 		    e->topic_len == len && e->offset < next_offset &&
 		    memcmp(e->topic, topic, len) == 0) {
-			waiter_fire(ws, e->w);
+			struct evld_waiter *w = e->w;
+			if (w->wake != NULL && w->token != 0 &&
+			    nwake < NOTIFY_WAKE_MAX) {
+				waiter_unlink(ws, w);
+				w->fired     = true;
+				wake[nwake].fn    = w->wake;
+				wake[nwake].arg   = w->arg;
+				wake[nwake].token = w->token;
+				nwake++;
+			} else {
+				/* Not armed yet: evld_waiters_arm sees
+				 * fired and fires it then. */
+				waiter_fire(ws, w);
+			}
 			goto again;
 		}
 	}
 	pthread_mutex_unlock(&ws->mu);
+	for (size_t i = 0; i < nwake; i++)
+		wake[i].fn(wake[i].arg, wake[i].token);
 }
 
 void

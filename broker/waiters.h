@@ -13,9 +13,15 @@
  * fire callback may run a second time, from evld_waiters_arm: see
  * there).
  *
- * The registry knows nothing of NNG.  The broker's fire callback cancels
- * the parked context's sleep aio, which answers the fetch on an NNG
- * thread; the writer thread never reads the store or sends.
+ * The registry knows nothing of NNG.  A waiter armed with a token and a
+ * wake callback is woken by notify on the notifying thread, after the
+ * lock is released: the broker answers the fetch right there, on the
+ * store's writer thread, rather than handing it to an NNG thread (one
+ * thread hand-off less between an append and the follower; on a machine
+ * where each hand-off waits for a CPU, that was 13% of the median
+ * end-to-end latency, docs/PERFORMANCE.md).  Everything else (close, a
+ * fire before the owner armed) goes through the fire callback, under the
+ * lock, which only cancels a sleep.
  *
  * Entries hash (topic, partition) into a fixed table of chained buckets,
  * so a notify costs one lock and one bucket walk however many topics
@@ -40,6 +46,15 @@ struct evld_waiter;
  */
 typedef void (*evld_waiter_fire_fn)(struct evld_waiter *w, void *arg);
 
+/*
+ * Wakes a waiter that notify fired, with no lock held, on notify's
+ * thread; token is the waiter's token when it fired.  The registry no
+ * longer knows the waiter by then, and its owner may already have reused
+ * it (a sleep that ended at the same moment): the token tells the owner
+ * whether the wake is still for its current park.
+ */
+typedef void (*evld_waiter_wake_fn)(void *arg, uint64_t token);
+
 /* One watched partition.  topic is borrowed while registered. */
 struct evld_wait_entry {
 	struct evld_waiter     *w;
@@ -59,11 +74,15 @@ struct evld_wait_entry {
  */
 struct evld_waiter {
 	evld_waiter_fire_fn     fire;
+	evld_waiter_wake_fn     wake; /* optional: notify's wake */
 	void                   *arg;
 	struct evld_wait_entry *entries; /* borrowed array of n */
 	size_t                  n;
-	bool                    registered; /* registry lock */
-	bool                    fired;      /* registry lock */
+	/* Registry lock: 0 from add until the owner's arm callback sets
+	 * it; notify wakes through wake only a waiter with a token. */
+	uint64_t token;
+	bool     registered; /* registry lock */
+	bool     fired;      /* registry lock */
 };
 
 struct evld_waiters {
@@ -112,8 +131,11 @@ bool evld_waiters_remove(struct evld_waiters *ws, struct evld_waiter *w);
 
 /*
  * evld_waiters_notify fires every waiter with an entry on (topic,
- * partition) whose offset is below next_offset.  Any thread; the store
- * calls it on its writer thread.
+ * partition) whose offset is below next_offset.  Any thread, holding no
+ * lock the wake callbacks take; the store calls it on its writer thread.
+ * Waiters with a wake callback and a token are woken through it after
+ * the registry's lock is released (up to NOTIFY_WAKE_MAX per call; the
+ * rest, and waiters without, are fired under the lock).
  */
 void evld_waiters_notify(struct evld_waiters *ws, const char *topic,
     uint32_t partition, uint64_t next_offset);

@@ -252,3 +252,95 @@ Test(broker_waiters, fire_or_remove_exactly_once_under_race)
 		cr_assert_leq(p[i].fired, 1);
 	evld_waiters_fini(&ws);
 }
+
+/* notify's wake path: an armed waiter (token set) with a wake callback
+ * is woken outside the registry's lock, with its token. */
+struct waker {
+	struct probe         p;
+	struct evld_waiters *ws;
+	uint64_t             token;
+	int                  woken;
+	bool                 lock_free; /* could call the registry from wake */
+};
+
+static void
+waker_wake(void *arg, uint64_t token)
+{
+	struct waker *k = arg;
+	k->woken++;
+	k->token = token;
+	/* Under the lock this would deadlock (the mutex is not
+	 * recursive): a fetch's resume removes its waiter. */
+	k->lock_free = !evld_waiters_remove(k->ws, &k->p.w) &&
+	    evld_waiters_count(k->ws) == 0;
+}
+
+static void
+waker_init(struct waker *k, struct evld_waiters *ws)
+{
+	probe_init(&k->p, "t", 0, 0);
+	k->p.w.wake = waker_wake;
+	k->p.w.arg  = k;
+	k->ws       = ws;
+	k->woken    = 0;
+}
+
+static void
+arm_token(void *arg)
+{
+	((struct waker *) arg)->p.w.token = 42;
+}
+
+Test(broker_waiters, notify_wakes_an_armed_waiter_outside_the_lock)
+{
+	struct evld_waiters ws;
+	struct waker        k;
+	evl_assert_ok(evld_waiters_init(&ws, 16, NULL));
+	waker_init(&k, &ws);
+	evl_assert_ok(evld_waiters_add(&ws, &k.p.w));
+	cr_assert_eq(k.p.w.token, 0);
+	evld_waiters_arm(&ws, &k.p.w, arm_token, &k);
+
+	evld_waiters_notify(&ws, "t", 0, 1);
+	cr_assert_eq(k.woken, 1);
+	cr_assert_eq(k.token, 42);
+	cr_assert(k.lock_free);
+	cr_assert_eq(k.p.fired, 0, "woken through wake, not fire");
+	evld_waiters_notify(&ws, "t", 0, 2);
+	cr_assert_eq(k.woken, 1, "once per registration");
+
+	/* add clears the token: until armed again, notify fires (the
+	 * sleep to cut short has not started) and arm fires again. */
+	evl_assert_ok(evld_waiters_add(&ws, &k.p.w));
+	cr_assert_eq(k.p.w.token, 0);
+	evld_waiters_notify(&ws, "t", 0, 3);
+	cr_assert_eq(k.woken, 1);
+	cr_assert_eq(k.p.fired, 1);
+	evld_waiters_arm(&ws, &k.p.w, arm_token, &k);
+	cr_assert_eq(k.p.fired, 2);
+	cr_assert_eq(k.woken, 1);
+	evld_waiters_fini(&ws);
+}
+
+Test(broker_waiters, notify_past_its_wake_batch_fires_the_rest)
+{
+	struct evld_waiters  ws;
+	static struct waker  k[40];
+	int                  woken = 0, fired = 0;
+	evl_assert_ok(evld_waiters_init(&ws, 16, NULL));
+	for (int i = 0; i < 40; i++) {
+		waker_init(&k[i], &ws);
+		evl_assert_ok(evld_waiters_add(&ws, &k[i].p.w));
+		evld_waiters_arm(&ws, &k[i].p.w, arm_token, &k[i]);
+	}
+	evld_waiters_notify(&ws, "t", 0, 1);
+	for (int i = 0; i < 40; i++) {
+		cr_assert_eq(k[i].woken + k[i].p.fired, 1, "waiter %d", i);
+		woken += k[i].woken;
+		fired += k[i].p.fired;
+	}
+	cr_assert_gt(woken, 0);
+	cr_assert_gt(fired, 0, "more than one batch: the rest are fired");
+	cr_assert_eq(evld_waiters_count(&ws), 0);
+	evld_waiters_fini(&ws);
+}
