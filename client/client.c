@@ -248,20 +248,24 @@ chan_put(evl_client *c, evlc_chan *ch)
 /* ---- the request loop ------------------------------------------------- */
 
 /*
- * Whether a request that failed with err may be sent again.  A quota's
- * EVL_ETHROTTLED is answered before the broker does anything, so any
- * request may be, idempotent or not; but not a login step, whose
- * EVL_ETHROTTLED is a lockout to report (auth.c).  A lost connection,
- * busy and shutting down: idempotent requests only.
+ * Whether a request that failed with err may be sent again.  The broker
+ * answers EVL_EBUSY (too many requests outstanding on the connection,
+ * too many parked requests) and a quota's EVL_ETHROTTLED before it does
+ * anything -- but for a JOIN_GROUP refused a parked slot, which a member
+ * sends again anyway -- so any request may be, idempotent or not; but
+ * not a login step refused EVL_ETHROTTLED, which is a lockout to report
+ * (auth.c).  A lost connection and shutting down may come after the
+ * request took effect: idempotent requests only.
  */
 static bool
 resendable(int err, unsigned flags)
 {
+	if (err == EVL_EBUSY)
+		return true;
 	if (err == EVL_ETHROTTLED)
 		return !(flags & EVLC_NOAUTH);
 	return (flags & EVLC_IDEMPOTENT) &&
-	    (err == EVL_ECONNRESET || err == EVL_EBUSY ||
-	        err == EVL_ESHUTDOWN);
+	    (err == EVL_ECONNRESET || err == EVL_ESHUTDOWN);
 }
 
 /* A request this large that loses its connection may have been over the

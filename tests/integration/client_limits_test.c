@@ -6,6 +6,7 @@
  * existing --max-message-bytes and --max-outstanding, whose errors must
  * be as clear.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,14 +18,18 @@
 
 TestSuite(client_limits, .timeout = 120);
 
+/* A client of url; 0 keeps a default. */
 static evl_client *
-connect_to(const char *url, uint32_t connect_ms)
+connect_to(const char *url, uint32_t connect_ms, uint32_t timeout_ms)
 {
 	evl_client_opts o;
 	evl_client     *c;
 	evl_client_opts_init(&o);
-	o.url                = url;
-	o.connect_timeout_ms = connect_ms;
+	o.url = url;
+	if (connect_ms > 0)
+		o.connect_timeout_ms = connect_ms;
+	if (timeout_ms > 0)
+		o.timeout_ms = timeout_ms;
 	evl_assert_ok(evl_client_open(&c, &o));
 	return c;
 }
@@ -51,7 +56,7 @@ Test(client_limits, topics)
 	evlct_broker b;
 	const char  *args[] = { "--max-topics", "3", NULL };
 	cr_assert_eq(evlct_broker_start(&b, NULL, args), 0);
-	evl_client *c = connect_to(b.url, 5000);
+	evl_client *c = connect_to(b.url, 5000, 0);
 
 	evl_assert_ok(evl_topic_create(c, "t1", NULL));
 	evl_assert_ok(evl_topic_create(c, "t2", NULL));
@@ -80,7 +85,7 @@ Test(client_limits, partitions)
 	evl_topic_info  *t;
 	const char      *args[] = { "--max-partitions", "8", NULL };
 	cr_assert_eq(evlct_broker_start(&b, NULL, args), 0);
-	evl_client *c = connect_to(b.url, 5000);
+	evl_client *c = connect_to(b.url, 5000, 0);
 
 	evl_topic_config_init(&cfg);
 	cfg.partitions = 9;
@@ -109,7 +114,7 @@ Test(client_limits, partitions)
 	char        dir[sizeof(b.dir)];
 	memcpy(dir, b.dir, sizeof(dir));
 	cr_assert_eq(evlct_broker_start(&b, dir, lower), 0);
-	c                = connect_to(b.url, 5000);
+	c                = connect_to(b.url, 5000, 0);
 	cfg.retention_ms = 60000;
 	evl_assert_ok(evl_topic_alter(c, "wide", &cfg, EVL_ALTER_RETENTION_MS));
 	cfg.partitions = 9;
@@ -132,7 +137,7 @@ Test(client_limits, record_bytes)
 	static char  big[3000];
 	const char  *args[] = { "--max-record-bytes", "1k", NULL };
 	cr_assert_eq(evlct_broker_start(&b, NULL, args), 0);
-	evl_client *c = connect_to(b.url, 5000);
+	evl_client *c = connect_to(b.url, 5000, 0);
 	evl_assert_ok(evl_topic_create(c, "rec", NULL));
 	memset(big, 'x', sizeof(big));
 
@@ -185,7 +190,7 @@ Test(client_limits, groups)
 	evl_group_offset off = { .topic = "g", .partition = 0, .offset = 0 };
 	const char      *args[] = { "--max-groups", "2", NULL };
 	cr_assert_eq(evlct_broker_start(&b, NULL, args), 0);
-	evl_client *c = connect_to(b.url, 5000);
+	evl_client *c = connect_to(b.url, 5000, 0);
 	evl_assert_ok(evl_topic_create(c, "g", NULL));
 
 	evl_assert_ok(evl_group_commit_offsets(c, "g1", &off, 1));
@@ -241,8 +246,8 @@ Test(client_limits, connections)
 	evl_client     *c3;
 	const char     *args[] = { "--max-connections", "2", NULL };
 	cr_assert_eq(evlct_broker_start(&b, NULL, args), 0);
-	evl_client *c1 = connect_to(b.url, 5000);
-	evl_client *c2 = connect_to(b.url, 5000);
+	evl_client *c1 = connect_to(b.url, 5000, 0);
+	evl_client *c2 = connect_to(b.url, 5000, 0);
 
 	/* The third connection is closed as it comes: open fails within
 	 * its connect timeout. */
@@ -275,12 +280,7 @@ Test(client_limits, message_bytes_and_outstanding)
 	const char  *args[] = { "--max-message-bytes", "64k",
 		"--max-outstanding", "1", NULL };
 	cr_assert_eq(evlct_broker_start(&b, NULL, args), 0);
-	evl_client_opts o;
-	evl_client     *c;
-	evl_client_opts_init(&o);
-	o.url        = b.url;
-	o.timeout_ms = 3000;
-	evl_assert_ok(evl_client_open(&c, &o));
+	evl_client *c = connect_to(b.url, 0, 3000);
 	evl_assert_ok(evl_topic_create(c, "m", NULL));
 
 	/* A request over --max-message-bytes: NNG drops the connection
@@ -297,6 +297,54 @@ Test(client_limits, message_bytes_and_outstanding)
 	/* The client goes on after it. */
 	m.value_len = 1000;
 	evl_assert_ok(evl_produce_sync(c, &m, EVL_ACKS_WRITTEN, NULL));
+	evl_client_close(c);
+	evlct_broker_stop(&b, false);
+}
+
+/* Two threads creating topics over one connection. */
+struct creator {
+	evl_client *c;
+	int         id;
+	int         rv;
+	char        err[256];
+};
+
+static void *
+creator_main(void *arg)
+{
+	struct creator *k = arg;
+	for (int i = 0; i < 20 && k->rv == 0; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "t%d-%d", k->id, i);
+		if ((k->rv = evl_topic_create(k->c, name, NULL)) != 0)
+			snprintf(k->err, sizeof(k->err), "create %s: %s", name,
+			    evl_client_errmsg(k->c));
+	}
+	return NULL;
+}
+
+/* EVL_EBUSY is answered before the broker does anything, so the client
+ * sends any request again after it, not only idempotent ones: here
+ * topic creations from two threads that share the connection's one
+ * outstanding slot.  Before, the loser of each collision failed with
+ * EVL_EBUSY. */
+Test(client_limits, busy_is_sent_again_whatever_the_op)
+{
+	evlct_broker   b;
+	const char    *args[] = { "--max-outstanding", "1", NULL };
+	struct creator k[2];
+	pthread_t      th[2];
+	cr_assert_eq(evlct_broker_start(&b, NULL, args), 0);
+	evl_client *c = connect_to(b.url, 0, 10000);
+	for (int i = 0; i < 2; i++) {
+		k[i] = (struct creator) { .c = c, .id = i };
+		cr_assert_eq(pthread_create(&th[i], NULL, creator_main, &k[i]), 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		pthread_join(th[i], NULL);
+		cr_assert_eq(k[i].rv, 0, "%s (%s)", evl_errname(k[i].rv), k[i].err);
+	}
+	cr_assert_eq(topic_count(c), 40);
 	evl_client_close(c);
 	evlct_broker_stop(&b, false);
 }
