@@ -572,8 +572,8 @@ client_free(evl_client *c)
 	}
 	if (c->tls)
 		nng_tls_config_free(c->tls);
-	evlp_free(c->producers);
-	evlp_free(c->readers);
+	for (int k = 0; k < EVLC_KINDS; k++)
+		evlp_free(c->open[k]);
 	evlp_free(c->url);
 	pthread_cond_destroy(&c->acv);
 	pthread_mutex_destroy(&c->amu);
@@ -669,66 +669,62 @@ fail:
 	return rv;
 }
 
-/* ---- registry of producers and readers -------------------------------- */
+/* ---- registry of open handles ----------------------------------------- */
 
 int
-evlc_register(evl_client *c, void *h, bool producer)
+evlc_register(evl_client *c, void *h, enum evlc_kind kind)
 {
-	void ***list = producer ? (void ***) &c->producers
-	                        : (void ***) &c->readers;
-	size_t *n    = producer ? &c->nproducers : &c->nreaders;
-	int     rv   = 0;
+	int rv = 0;
 	pthread_mutex_lock(&c->mu);
-	void **grown = evlp_realloc(*list, (*n + 1) * sizeof(void *));
+	void **grown =
+	    evlp_realloc(c->open[kind], (c->nopen[kind] + 1) * sizeof(void *));
 	if (grown == NULL) {
 		rv = EVL_ENOMEM;
 	} else {
-		grown[(*n)++] = h;
-		*list         = grown;
+		grown[c->nopen[kind]++] = h;
+		c->open[kind]           = grown;
 	}
 	pthread_mutex_unlock(&c->mu);
 	return rv;
 }
 
 void
-evlc_unregister(evl_client *c, void *h, bool producer)
+evlc_unregister(evl_client *c, void *h, enum evlc_kind kind)
 {
-	void  **list = producer ? (void **) c->producers : (void **) c->readers;
-	size_t *n    = producer ? &c->nproducers : &c->nreaders;
 	pthread_mutex_lock(&c->mu);
-	for (size_t i = 0; i < *n; i++) {
-		if (list[i] == h) {
-			list[i] = list[--(*n)];
+	for (size_t i = 0; i < c->nopen[kind]; i++) {
+		if (c->open[kind][i] == h) {
+			c->open[kind][i] = c->open[kind][--c->nopen[kind]];
 			break;
 		}
 	}
 	pthread_mutex_unlock(&c->mu);
 }
 
+/* The last handle of kind still open on c, or NULL. */
+static void *
+last_open(evl_client *c, enum evlc_kind kind)
+{
+	void *h = NULL;
+	pthread_mutex_lock(&c->mu);
+	if (c->nopen[kind] > 0)
+		h = c->open[kind][c->nopen[kind] - 1];
+	pthread_mutex_unlock(&c->mu);
+	return h;
+}
+
 void
 evl_client_close(evl_client *c)
 {
+	void *h;
 	if (c == NULL)
 		return;
-	for (;;) {
-		evl_producer *p = NULL;
-		pthread_mutex_lock(&c->mu);
-		if (c->nproducers > 0)
-			p = c->producers[c->nproducers - 1];
-		pthread_mutex_unlock(&c->mu);
-		if (p == NULL)
-			break;
-		evl_producer_close(p); /* unregisters itself */
-	}
-	for (;;) {
-		evl_reader *r = NULL;
-		pthread_mutex_lock(&c->mu);
-		if (c->nreaders > 0)
-			r = c->readers[c->nreaders - 1];
-		pthread_mutex_unlock(&c->mu);
-		if (r == NULL)
-			break;
-		evl_reader_close(r);
-	}
+	/* Each close unregisters its handle. */
+	while ((h = last_open(c, EVLC_CONSUMER)) != NULL)
+		evl_consumer_close(h);
+	while ((h = last_open(c, EVLC_PRODUCER)) != NULL)
+		evl_producer_close(h);
+	while ((h = last_open(c, EVLC_READER)) != NULL)
+		evl_reader_close(h);
 	client_free(c);
 }

@@ -62,6 +62,10 @@ typedef struct evlc_meta {
 	char              name[];
 } evlc_meta;
 
+/* The handles a client keeps to close them, in the order it closes
+ * them: a consumer commits and leaves its group, a producer flushes. */
+enum evlc_kind { EVLC_CONSUMER, EVLC_PRODUCER, EVLC_READER, EVLC_KINDS };
+
 struct evl_client {
 	nng_socket      sock;
 	nng_dialer      dialer;
@@ -75,11 +79,10 @@ struct evl_client {
 	pthread_mutex_t mu; /* guards everything below */
 	evlc_chan      *idle;  /* pooled contexts */
 	evlc_meta      *metas; /* topic metadata cache */
-	/* Open producers and readers, closed by evl_client_close. */
-	evl_producer  **producers;
-	size_t          nproducers;
-	evl_reader    **readers;
-	size_t          nreaders;
+	/* Open consumers, producers and readers (void * to each), closed
+	 * by evl_client_close. */
+	void  **open[EVLC_KINDS];
+	size_t  nopen[EVLC_KINDS];
 	char            errmsg[512];
 
 	/* Authentication (auth.c).  user and password are owned copies, or
@@ -170,9 +173,9 @@ int  evlc_topic_partitions(evl_client *c, const char *topic, uint32_t *n);
 /* Drops a topic from the metadata cache (after delete or alter). */
 void evlc_meta_forget(evl_client *c, const char *topic);
 
-/* Registration of producers and readers, for evl_client_close. */
-int  evlc_register(evl_client *c, void *h, bool producer);
-void evlc_unregister(evl_client *c, void *h, bool producer);
+/* Registration of the handles evl_client_close closes. */
+int  evlc_register(evl_client *c, void *h, enum evlc_kind kind);
+void evlc_unregister(evl_client *c, void *h, enum evlc_kind kind);
 
 /* ---- authentication (auth.c) ---- */
 

@@ -275,6 +275,9 @@ evl_consumer_open(evl_consumer **out, evl_client *c, const char *group,
 	for (k->nsubs = 0; k->nsubs < ntopics; k->nsubs++)
 		if ((k->subs[k->nsubs] = evlp_strdup(topics[k->nsubs])) == NULL)
 			goto fail;
+	if ((rv = evlc_register(c, k, EVLC_CONSUMER)) != 0)
+		goto fail;
+	rv = EVL_ENOMEM;
 	if (pthread_create(&k->bg, NULL, bg_main, k) != 0)
 		goto fail;
 	k->bg_started = true;
@@ -894,6 +897,7 @@ evl_consumer_close(evl_consumer *k)
 		pthread_mutex_unlock(&k->mu);
 		pthread_join(k->bg, NULL);
 	}
+	evlc_unregister(k->c, k, EVLC_CONSUMER);
 	pending_free(k->pending);
 	drop_response(k);
 	parts_free(k->parts, k->nparts);

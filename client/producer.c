@@ -857,7 +857,7 @@ evl_producer_open(
 		}
 		p->timer_started = true;
 	}
-	if ((rv = evlc_register(c, p, true)) != 0)
+	if ((rv = evlc_register(c, p, EVLC_PRODUCER)) != 0)
 		goto fail;
 	*out = p;
 	return 0;
@@ -1133,7 +1133,7 @@ evl_producer_close(evl_producer *p)
 		topic_free(t);
 		t = next;
 	}
-	evlc_unregister(p->c, p, true);
+	evlc_unregister(p->c, p, EVLC_PRODUCER);
 	pbatch *b;
 	while ((b = p->free) != NULL) {
 		p->free = b->next;

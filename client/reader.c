@@ -102,7 +102,7 @@ evl_reader_open(evl_reader **out, evl_client *c, const char *topic,
 		rv = EVL_ENOMEM;
 		goto fail;
 	}
-	if ((rv = evlc_register(c, r, false)) != 0)
+	if ((rv = evlc_register(c, r, EVLC_READER)) != 0)
 		goto fail;
 	*out = r;
 	return 0;
@@ -118,7 +118,7 @@ evl_reader_close(evl_reader *r)
 {
 	if (r == NULL)
 		return;
-	evlc_unregister(r->c, r, false);
+	evlc_unregister(r->c, r, EVLC_READER);
 	drop_response(r);
 	evlc_hdrs_free(&r->hdrs);
 	evlp_free(r->parts);

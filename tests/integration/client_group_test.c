@@ -713,3 +713,41 @@ Test(client_group, pause_seek_and_async_commit)
 	evl_client_close(c);
 	evlct_broker_stop(&b, false);
 }
+
+/* evl_client_close with a consumer still open closes it first: the
+ * consumer commits what it consumed and leaves its group at once (no
+ * session timeout to wait out), and its background thread never touches
+ * the freed client. */
+Test(client_group, closing_the_client_closes_its_consumers)
+{
+	evlct_broker      b;
+	evl_consumer     *k;
+	evl_consumer_opts o;
+	const evl_record *r;
+	const char       *topics[] = { "cc" };
+
+	cr_assert_eq(evlct_broker_start(&b, NULL, NULL), 0);
+	evl_client *admin = connect_url(b.url);
+	evl_client *c     = connect_url(b.url);
+	create_topic(admin, "cc", 1);
+	produce_ids(admin, "cc", 1, 0, 5);
+
+	evl_consumer_opts_init(&o);
+	o.session_timeout_ms = 60000; /* a member that did not leave stays */
+	o.max_wait_ms        = 100;
+	evl_assert_ok(evl_consumer_open(&k, c, "gc", topics, 1, &o));
+	for (uint32_t i = 0; i < 5; i++) {
+		evl_assert_ok(evl_consumer_poll(k, &r, 10000));
+		cr_assert_eq(id_of(r), i);
+	}
+	evl_client_close(c); /* k is closed with it */
+
+	evl_group_desc *d;
+	evl_assert_ok(evl_group_describe(admin, "gc", &d));
+	cr_assert_eq(d->member_count, 0, "the consumer left its group");
+	cr_assert_eq(d->partition_count, 1);
+	cr_assert_eq(d->partitions[0].committed, 5, "and committed first");
+	evl_group_desc_free(d);
+	evl_client_close(admin);
+	evlct_broker_stop(&b, false);
+}

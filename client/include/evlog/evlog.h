@@ -154,8 +154,9 @@ EVL_API void evl_client_opts_init(evl_client_opts *o);
  */
 EVL_API int evl_client_open(evl_client **out, const evl_client_opts *o);
 
-/* evl_client_close closes producers and readers left open on c, then the
- * connection.  NULL does nothing. */
+/* evl_client_close closes consumers, producers and readers left open on
+ * c, in that order (a consumer commits and leaves its group, a producer
+ * flushes), then the connection.  NULL does nothing. */
 EVL_API void evl_client_close(evl_client *c);
 
 /*
