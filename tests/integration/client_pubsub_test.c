@@ -454,3 +454,103 @@ Test(client_pubsub, seek_time)
 	cr_assert_eq(off, 20);
 	evl_client_close(c);
 }
+
+/* ---- parked fetches racing their own timeouts ------------------------- */
+
+#define RACE_RECORDS   6000
+#define RACE_FOLLOWERS 4
+
+struct racer {
+	evl_client *c;
+	uint32_t    next; /* the value expected next */
+	int         err;
+};
+
+static void *
+racer_main(void *arg)
+{
+	struct racer     *f = arg;
+	evl_reader_opts   ro;
+	evl_reader       *r;
+	const evl_record *rec;
+	evl_reader_opts_init(&ro);
+	/* 1 ms: most fetches park, and many sleeps end just as an append
+	 * wakes them, so the broker's two ways to answer a parked fetch
+	 * (the sleep's callback, the writer's wake) race constantly. */
+	ro.max_wait_ms = 1;
+	if ((f->err = evl_reader_open(&r, f->c, "race", &ro)) != 0)
+		return NULL;
+	if ((f->err = evl_reader_seek(r, 0, EVL_OFFSET_BEGINNING)) != 0) {
+		evl_reader_close(r);
+		return NULL;
+	}
+	uint64_t deadline = evlct_now_ms() + 120000;
+	while (f->next < RACE_RECORDS && evlct_now_ms() < deadline) {
+		int rv = evl_reader_next(r, &rec, 1);
+		if (rv == EVL_ETIMEDOUT)
+			continue;
+		if (rv != 0) {
+			f->err = rv;
+			break;
+		}
+		char v[16];
+		if (rec->value_len >= sizeof(v)) {
+			f->err = EVL_EPROTO;
+			break;
+		}
+		memcpy(v, rec->value, rec->value_len);
+		v[rec->value_len] = '\0';
+		if (strtoul(v, NULL, 10) != f->next || rec->offset != f->next) {
+			f->err = EVL_EPROTO; /* out of order, lost or twice */
+			break;
+		}
+		f->next++;
+	}
+	evl_reader_close(r);
+	return NULL;
+}
+
+/* Every follower sees every record once and in order, whichever way
+ * each of its parked fetches was answered. */
+Test(client_pubsub, parked_fetches_racing_their_timeouts)
+{
+	evl_client   *c = connect_client();
+	struct racer  f[RACE_FOLLOWERS];
+	pthread_t     th[RACE_FOLLOWERS];
+	evl_producer *p;
+	evl_producer_opts po;
+	create_topic(c, "race", 1);
+	for (int i = 0; i < RACE_FOLLOWERS; i++) {
+		/* Two followers per connection: one pipe's contexts and two
+		 * pipes both. */
+		f[i] = (struct racer) { .c = i % 2 ? f[i - 1].c : connect_client() };
+		pthread_create(&th[i], NULL, racer_main, &f[i]);
+	}
+	evl_producer_opts_init(&po);
+	po.linger_ms = 0;
+	evl_assert_ok(evl_producer_open(&p, c, &po));
+	for (uint32_t i = 0; i < RACE_RECORDS; i++) {
+		char v[16];
+		int  n        = snprintf(v, sizeof(v), "%u", i);
+		evl_message m = { .topic = "race",
+			.partition       = 0,
+			.value           = v,
+			.value_len       = (size_t) n };
+		evl_assert_ok(evl_produce(p, &m));
+		/* Small appends, one at a time: each one wakes the
+		 * followers parked on the last. */
+		if (i % 4 == 3)
+			evl_assert_ok(evl_producer_flush(p, 30000));
+	}
+	evl_assert_ok(evl_producer_flush(p, 30000));
+	evl_producer_close(p);
+	for (int i = 0; i < RACE_FOLLOWERS; i++) {
+		pthread_join(th[i], NULL);
+		cr_assert_eq(f[i].err, 0, "follower %d at %u: %s", i, f[i].next,
+		    evl_errname(f[i].err));
+		cr_assert_eq(f[i].next, RACE_RECORDS, "follower %d", i);
+	}
+	for (int i = 0; i < RACE_FOLLOWERS; i += 2)
+		evl_client_close(f[i].c);
+	evl_client_close(c);
+}
