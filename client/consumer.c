@@ -69,6 +69,9 @@ struct evl_consumer {
 	uint32_t        hb_ms;
 	bool            joined;
 	bool            need_rejoin;
+	/* joined && !need_rejoin, for evl_consumer_poll to look at without
+	 * the lock (written under it, by rejoin_needed and join). */
+	atomic_bool steady;
 	uint64_t        next_hb;
 	pending_commit *pending;
 
@@ -174,6 +177,14 @@ member_call(evl_consumer *k, uint8_t op, const char *member, int32_t gen)
 	return rv;
 }
 
+/* The member must join again.  Call with k->mu held. */
+static void
+rejoin_needed(evl_consumer *k)
+{
+	k->need_rejoin = true;
+	atomic_store(&k->steady, false);
+}
+
 static void *
 bg_main(void *arg)
 {
@@ -217,10 +228,10 @@ bg_main(void *arg)
 			continue; /* answer from before a rejoin */
 		if (rv == EVL_EREBALANCE || rv == EVL_EGENERATION ||
 		    rv == EVL_ENOGROUP) {
-			k->need_rejoin = true;
+			rejoin_needed(k);
 		} else if (rv == EVL_EUNKNOWNMEMBER) {
-			k->need_rejoin = true;
-			k->member[0]   = '\0';
+			rejoin_needed(k);
+			k->member[0] = '\0';
 		}
 		if (k->need_rejoin)
 			pthread_cond_broadcast(&k->cv);
@@ -262,6 +273,7 @@ evl_consumer_open(evl_consumer **out, evl_client *c, const char *group,
 	k->o           = *o;
 	k->o.client_id = NULL; /* our copy, below */
 	k->generation  = -1;
+	atomic_init(&k->steady, false);
 	if (k->o.max_bytes == 0 ||
 	    k->o.max_bytes > EVLC_RECV_MAX - EVLC_RESP_SLACK)
 		k->o.max_bytes = EVLC_RECV_MAX - EVLC_RESP_SLACK;
@@ -343,7 +355,7 @@ evl_consumer_commit(evl_consumer *k)
 	if (rv == EVL_EGENERATION || rv == EVL_EUNKNOWNMEMBER ||
 	    rv == EVL_ENOTOWNER) {
 		pthread_mutex_lock(&k->mu);
-		k->need_rejoin = true;
+		rejoin_needed(k);
 		if (rv == EVL_EUNKNOWNMEMBER)
 			k->member[0] = '\0';
 		pthread_mutex_unlock(&k->mu);
@@ -569,6 +581,7 @@ join(evl_consumer *k, uint64_t deadline)
 				      : 1000;
 				k->joined      = true;
 				k->need_rejoin = false;
+				atomic_store(&k->steady, true);
 				k->next_hb     = evlc_now_ms() + k->hb_ms;
 				pthread_cond_broadcast(&k->cv);
 				pthread_mutex_unlock(&k->mu);
@@ -594,7 +607,7 @@ join(evl_consumer *k, uint64_t deadline)
 	if ((rv = positions_load(k)) != 0) {
 		/* Try again at the next poll, from the commits. */
 		pthread_mutex_lock(&k->mu);
-		k->need_rejoin = true;
+		rejoin_needed(k);
 		pthread_mutex_unlock(&k->mu);
 		return rv;
 	}
@@ -739,19 +752,29 @@ evl_consumer_poll(evl_consumer *k, const evl_record **rec, uint32_t timeout_ms)
 {
 	if (k == NULL || rec == NULL)
 		return EVL_EINVAL;
-	evlc_clear_err(k->c);
-	uint64_t deadline = evlc_now_ms() + timeout_ms;
+	/*
+	 * A record already fetched takes no lock and one read of the clock
+	 * (auto-commit's); the error message is cleared, and the member's
+	 * state looked at under the lock, only when it must join or fetch.
+	 * Both cost as much as the walk to the next record (a group member
+	 * read at 2.1-3.0M records/s against the reader's 5.2M).
+	 */
+	uint64_t now      = evlc_now_ms();
+	uint64_t deadline = now + timeout_ms;
 	bool     waited   = false;
 	for (;;) {
-		pthread_mutex_lock(&k->mu);
-		bool rejoin = k->need_rejoin || !k->joined;
-		pthread_mutex_unlock(&k->mu);
-		if (rejoin) {
-			int rv = join(k, deadline);
-			if (rv != 0)
-				return rv;
+		if (!atomic_load(&k->steady)) {
+			evlc_clear_err(k->c);
+			pthread_mutex_lock(&k->mu);
+			bool rejoin = k->need_rejoin || !k->joined;
+			pthread_mutex_unlock(&k->mu);
+			if (rejoin) {
+				int rv = join(k, deadline);
+				if (rv != 0)
+					return rv;
+				now = evlc_now_ms();
+			}
 		}
-		uint64_t now = evlc_now_ms();
 		if (k->o.auto_commit_ms > 0 && now >= k->next_auto) {
 			if (k->next_auto != 0)
 				(void) evl_consumer_commit_async(k);
@@ -764,6 +787,7 @@ evl_consumer_poll(evl_consumer *k, const evl_record **rec, uint32_t timeout_ms)
 		}
 		if (rv != NOTHING)
 			return rv;
+		evlc_clear_err(k->c);
 		now = evlc_now_ms();
 		if (waited && now >= deadline)
 			return EVL_ETIMEDOUT;
@@ -773,12 +797,14 @@ evl_consumer_poll(evl_consumer *k, const evl_record **rec, uint32_t timeout_ms)
 		waited = true;
 		if (readable_count(k) == 0) {
 			idle_wait(k, (uint32_t) wait);
+			now = evlc_now_ms();
 			continue;
 		}
 		if (readable_count(k) > UINT16_MAX)
 			return evlc_fail(k->c, EVL_ELIMIT, "too many partitions");
-		rv = fetch(k, (uint32_t) wait);
-		if (rv != 0 && !(conn_error(rv) && evlc_now_ms() < deadline))
+		rv  = fetch(k, (uint32_t) wait);
+		now = evlc_now_ms();
+		if (rv != 0 && !(conn_error(rv) && now < deadline))
 			return rv;
 	}
 }
