@@ -31,7 +31,7 @@
 #define DEFAULT_REBALANCE_MS 30000
 #define DEFAULT_AUTOCOMMIT   5000
 #define DEFAULT_MAX_WAIT_MS  500
-#define DEFAULT_MAX_BYTES    ((size_t) 4 << 20)
+#define DEFAULT_MAX_BYTES    ((size_t) 1 << 20)
 #define JOIN_SLACK_MS        5000
 #define RETRY_PAUSE_MS       100
 #define NOTHING              (-1)

@@ -442,7 +442,7 @@ typedef struct evl_consumer_opts {
 	 * Default 5000. */
 	uint32_t auto_commit_ms;
 	uint32_t max_wait_ms; /* long poll per fetch; default 500 */
-	size_t   max_bytes;   /* per fetch; default 4 MiB */
+	size_t   max_bytes;   /* per fetch; default 1 MiB */
 	/*
 	 * Called on the polling thread, inside evl_consumer_poll (and
 	 * evl_consumer_close for on_revoke).  parts borrow until the
