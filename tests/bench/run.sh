@@ -58,9 +58,9 @@ run() {
 	"$bench" "$@" -b "$url" -q
 }
 # Latency first, on the fresh broker: right after millions of records
-# LevelDB compacts them for tens of seconds on one of the two CPUs, and
-# the latency run then measures that (p99 30-40 ms after 3M records,
-# docs/PERFORMANCE.md), not the path.
+# the latency run can measure LevelDB compacting them on one of the two
+# CPUs (p99 22-45 ms in some runs after 3M records, docs/PERFORMANCE.md)
+# rather than the path.
 run latency --topic bench-lat --rate 10000 --seconds "$seconds"
 run produce --topic bench --records "$records" --size 100
 run produce --topic bench-fsync --records "$records" --size 100 \
