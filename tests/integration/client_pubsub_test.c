@@ -530,13 +530,7 @@ Test(client_pubsub, parked_fetches_racing_their_timeouts)
 	po.linger_ms = 0;
 	evl_assert_ok(evl_producer_open(&p, c, &po));
 	for (uint32_t i = 0; i < RACE_RECORDS; i++) {
-		char v[16];
-		int  n        = snprintf(v, sizeof(v), "%u", i);
-		evl_message m = { .topic = "race",
-			.partition       = 0,
-			.value           = v,
-			.value_len       = (size_t) n };
-		evl_assert_ok(evl_produce(p, &m));
+		evl_assert_ok(evlct_produce_number(p, "race", i));
 		/* Small appends, one at a time: each one wakes the
 		 * followers parked on the last. */
 		if (i % 4 == 3)

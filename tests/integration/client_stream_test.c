@@ -469,13 +469,7 @@ idem_main(void *arg)
 {
 	struct idem_worker *w = arg;
 	for (int i = 0; i < IDEM_RECS; i++) {
-		char        v[16];
-		int         n = snprintf(v, sizeof(v), "%d", i);
-		evl_message m = { .topic = "idem",
-			.partition = 0,
-			.value = v,
-			.value_len = (size_t) n };
-		if (evl_produce(w->p, &m) != 0)
+		if (evlct_produce_number(w->p, "idem", (uint32_t) i) != 0)
 			break;
 		w->sent++;
 	}

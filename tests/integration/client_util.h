@@ -15,7 +15,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
+
+#include <evlog/evlog.h>
 
 #define EVLCT_MAX_URLS 4
 
@@ -69,5 +72,21 @@ int evlct_sh(const char *cmd);
 /* Sets name's password in dir/users with `evlogd passwd` (so through the
  * real command, not a test-only writer); its exit status. */
 int evlct_passwd(const char *dir, const char *name, const char *password);
+
+/* Produces one record to topic's partition 0 through p, its value i in
+ * decimal: the numbered records tests count and order; evl_produce's
+ * result.  Inline, so that tests which link no libevlog (cli_test) can
+ * share this header. */
+static inline int
+evlct_produce_number(evl_producer *p, const char *topic, uint32_t i)
+{
+	char        v[16];
+	int         n = snprintf(v, sizeof(v), "%u", i);
+	evl_message m = { .topic = topic,
+		.partition       = 0,
+		.value           = v,
+		.value_len       = (size_t) n };
+	return evl_produce(p, &m);
+}
 
 #endif /* EVLCT_CLIENT_UTIL_H */
