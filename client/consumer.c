@@ -642,44 +642,30 @@ walk_pos(void *part)
 	return &((cpart *) part)->pos;
 }
 
-static const evlc_walk_ops walk_ops = { walk_find, walk_readable, walk_pos };
+static const char *
+walk_topic(const void *owner, const void *part)
+{
+	(void) owner;
+	return ((const cpart *) part)->topic;
+}
+
+static const evlc_walk_ops walk_ops = { walk_find, walk_readable, walk_pos,
+	walk_topic };
 
 /* The next buffered record at or past its partition's position: 0, or
  * NOTHING when the response is used up, or an error. */
 static int
 next_buffered(evl_consumer *k)
 {
-	evlc_walk  *w = &k->walk;
-	evlp_record er;
-	cpart      *p;
-	int         rv = evlc_walk_next(w, &walk_ops, k, &er);
-
-	switch (rv) {
-	case 0:
-		break;
-	case EVLC_WALK_END:
+	evlc_walk *w  = &k->walk;
+	int        rv = evlc_walk_record(w, &walk_ops, k, k->c, &k->rec, &k->hdrs);
+	if (rv == EVLC_WALK_END)
 		return NOTHING;
-	case EVLC_WALK_STRAY:
-		return evlc_fail(k->c, EVL_EPROTO,
-		    "fetch answered a partition not asked for");
-	case EVLC_WALK_PART_ERROR:
-		p         = w->part;
-		p->failed = true;
-		return evlc_fail(k->c, w->cur.error,
-		    "%s partition %u at offset %llu: %s", p->topic,
-		    (unsigned) p->partition, (unsigned long long) p->pos,
-		    evl_strerror(w->cur.error));
-	default:
-		p = w->part;
-		return evlc_fail(k->c, rv, "%s partition %u: %s", p->topic,
-		    (unsigned) p->partition, w->what);
+	if (rv == EVLC_WALK_PART_ERROR) {
+		((cpart *) w->part)->failed = true;
+		return w->cur.error;
 	}
-	p = w->part;
-	if ((rv = evlc_record_fill(&k->rec, &k->hdrs, &er, p->topic,
-	         p->partition)) != 0)
-		return rv;
-	*w->pos = er.offset + 1;
-	return 0;
+	return rv;
 }
 
 typedef struct fetch_arg {

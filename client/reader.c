@@ -237,44 +237,32 @@ walk_pos(void *part)
 	return &((rpart *) part)->pos;
 }
 
-static const evlc_walk_ops walk_ops = { walk_find, walk_readable, walk_pos };
+static const char *
+walk_topic(const void *owner, const void *part)
+{
+	(void) part;
+	return ((const evl_reader *) owner)->topic;
+}
+
+static const evlc_walk_ops walk_ops = { walk_find, walk_readable, walk_pos,
+	walk_topic };
 
 /* The next buffered record at or past its partition's position: 0, or
  * NOTHING when the response is used up, or an error. */
 static int
 next_buffered(evl_reader *r)
 {
-	evlc_walk  *w = &r->walk;
-	evlp_record er;
-	rpart      *rp;
-	int         rv = evlc_walk_next(w, &walk_ops, r, &er);
-
-	switch (rv) {
-	case 0:
-		break;
-	case EVLC_WALK_END:
+	evlc_walk *w  = &r->walk;
+	int        rv = evlc_walk_record(w, &walk_ops, r, r->c, &r->rec, &r->hdrs);
+	if (rv == EVLC_WALK_END)
 		return NOTHING;
-	case EVLC_WALK_STRAY:
-		return evlc_fail(r->c, EVL_EPROTO,
-		    "fetch answered a partition not asked for");
-	case EVLC_WALK_PART_ERROR:
+	if (rv == EVLC_WALK_PART_ERROR) {
 		/* Reported once; the partition waits for a seek
 		 * (EVL_EOFFSET) or for the caller to act. */
-		rp         = w->part;
-		rp->paused = true;
-		return evlc_fail(r->c, w->cur.error,
-		    "%s partition %u at offset %llu: %s", r->topic,
-		    (unsigned) w->cur.partition, (unsigned long long) rp->pos,
-		    evl_strerror(w->cur.error));
-	default:
-		return evlc_fail(r->c, rv, "%s partition %u: %s", r->topic,
-		    (unsigned) w->cur.partition, w->what);
+		((rpart *) w->part)->paused = true;
+		return w->cur.error;
 	}
-	if ((rv = evlc_record_fill(&r->rec, &r->hdrs, &er, r->topic,
-	         w->cur.partition)) != 0)
-		return rv;
-	*w->pos = er.offset + 1;
-	return 0;
+	return rv;
 }
 
 /* ---- fetching ---------------------------------------------------------- */

@@ -100,3 +100,37 @@ evlc_walk_next(
 		w->in_part = true;
 	}
 }
+
+int
+evlc_walk_record(evlc_walk *w, const evlc_walk_ops *ops, void *owner,
+    evl_client *c, evl_record *rec, evlc_hdrs *hb)
+{
+	evlp_record er;
+	int         rv = evlc_walk_next(w, ops, owner, &er);
+
+	switch (rv) {
+	case 0:
+		break;
+	case EVLC_WALK_END:
+		return rv;
+	case EVLC_WALK_STRAY:
+		return evlc_fail(c, EVL_EPROTO,
+		    "fetch answered a partition not asked for");
+	case EVLC_WALK_PART_ERROR:
+		(void) evlc_fail(c, w->cur.error,
+		    "%s partition %u at offset %llu: %s",
+		    ops->topic(owner, w->part), (unsigned) w->cur.partition,
+		    (unsigned long long) *ops->pos(w->part),
+		    evl_strerror(w->cur.error));
+		return rv;
+	default:
+		return evlc_fail(c, rv, "%s partition %u: %s",
+		    ops->topic(owner, w->part), (unsigned) w->cur.partition,
+		    w->what);
+	}
+	if ((rv = evlc_record_fill(rec, hb, &er, ops->topic(owner, w->part),
+	         w->cur.partition)) != 0)
+		return rv;
+	*w->pos = er.offset + 1;
+	return 0;
+}

@@ -6,9 +6,10 @@
  * one walk; what differs between them (which partition an entry is, and
  * whether it may deliver now) comes in through evlc_walk_ops.
  *
- * A record is delivered once: the owner fills its evl_record from the
- * evlp_record handed back, then moves the partition's position past it
- * (*w->pos = er.offset + 1).  Between two calls the owner may pause,
+ * A record is delivered once: evlc_walk_record fills the owner's
+ * evl_record from it and moves the partition's position past it.  (It
+ * also turns what went wrong into the client's error and message, the
+ * same for both owners.)  Between two calls the owner may pause,
  * resume or fail a partition (readable is asked again at each call); a
  * seek or an unassign drops the response (evlc_walk_drop), since what is
  * buffered may be of the old position.
@@ -35,6 +36,8 @@ typedef struct evlc_walk_ops {
 	bool (*readable)(const void *part);
 	/* part's position: the next offset to deliver. */
 	uint64_t *(*pos)(void *part);
+	/* part's topic name, for the records and the messages. */
+	const char *(*topic)(const void *owner, const void *part);
 } evlc_walk_ops;
 
 typedef struct evlc_walk {
@@ -64,6 +67,16 @@ int evlc_walk_start(evlc_walk *w);
  */
 int evlc_walk_next(
     evlc_walk *w, const evlc_walk_ops *ops, void *owner, evlp_record *er);
+
+/*
+ * evlc_walk_record delivers the next record into *rec (borrowing from
+ * w->resp and hb) and moves its partition's position past it: 0, or
+ * EVLC_WALK_END, or EVLC_WALK_PART_ERROR (the owner marks w->part; its
+ * error is w->cur.error), or an error; every error but EVLC_WALK_END
+ * comes with c's message set.
+ */
+int evlc_walk_record(evlc_walk *w, const evlc_walk_ops *ops, void *owner,
+    evl_client *c, evl_record *rec, evlc_hdrs *hb);
 
 /* evlc_walk_drop releases the answer; nothing is buffered afterwards. */
 void evlc_walk_drop(evlc_walk *w);

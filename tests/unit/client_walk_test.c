@@ -5,6 +5,7 @@
  * damage, none of which a healthy broker sends on demand.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <evlog/evlog.h>
 #include <nng/nng.h>
 #include <stdio.h>
@@ -44,7 +45,15 @@ pos(void *p)
 	return &((part *) p)->pos;
 }
 
-static const evlc_walk_ops ops = { find, readable, pos };
+static const char *
+topic(const void *owner, const void *p)
+{
+	(void) owner;
+	(void) p;
+	return "t";
+}
+
+static const evlc_walk_ops ops = { find, readable, pos, topic };
 
 /* A batch of n records "v<base+i>" at base; record erased (index) is
  * marked erased, -1 for none.  Into buf; its size. */
@@ -218,4 +227,40 @@ Test(client_walk, a_body_that_is_no_fetch_response_is_corrupt)
 	w.resp.body.len = nng_msg_len(m);
 	cr_assert_eq(evlc_walk_start(&w), EVL_ECORRUPT);
 	cr_assert_null(w.resp.msg);
+}
+
+/* evlc_walk_record: the record as the client hands it out, and what went
+ * wrong as the client's error and message, naming topic, partition and
+ * position. */
+Test(client_walk, records_and_their_errors_as_the_client_reports_them)
+{
+	static evl_client c; /* only its message and lock are used */
+	evlc_walk         w;
+	evl_record        rec;
+	evlc_hdrs         hb = { 0 };
+	const entry e[] = { { "t", 0, 0, 5, 1, -1 },
+		{ "t", 1, EVL_EOFFSET, 0, 0, -1 }, { "u", 0, 0, 0, 0, -1 } };
+	pthread_mutex_init(&c.mu, NULL);
+	parts[1].pos = 7;
+	answer(&w, e, 3);
+
+	cr_assert_eq(evlc_walk_record(&w, &ops, NULL, &c, &rec, &hb), 0);
+	cr_assert_str_eq(rec.topic, "t");
+	cr_assert_eq(rec.partition, 0);
+	cr_assert_eq(rec.offset, 5);
+	cr_assert_eq(parts[0].pos, 6, "the position moved past it");
+
+	cr_assert_eq(evlc_walk_record(&w, &ops, NULL, &c, &rec, &hb),
+	    EVLC_WALK_PART_ERROR);
+	cr_assert_eq(w.cur.error, EVL_EOFFSET);
+	cr_assert(strncmp(c.errmsg, "t partition 1 at offset 7: ", 27) == 0,
+	    "%s", c.errmsg);
+
+	cr_assert_eq(evlc_walk_record(&w, &ops, NULL, &c, &rec, &hb),
+	    EVL_EPROTO);
+	cr_assert_str_eq(c.errmsg, "fetch answered a partition not asked for");
+	cr_assert_eq(evlc_walk_record(&w, &ops, NULL, &c, &rec, &hb),
+	    EVLC_WALK_END);
+	evlc_hdrs_free(&hb);
+	pthread_mutex_destroy(&c.mu);
 }
